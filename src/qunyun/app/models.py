@@ -1,0 +1,14 @@
+"""Every table of qunyun, imported in one place so the metadata is complete for migrations."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+import qunyun.community.models
+import qunyun.features.stats.models
+import qunyun.pipeline.models  # noqa: F401
+from qunyun.db.base import Base
+
+
+def metadata() -> MetaData:
+    return Base.metadata

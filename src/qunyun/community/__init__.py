@@ -1,0 +1,1 @@
+"""The community model: organizations, communities, groups, persons, memberships, tags, tokens."""

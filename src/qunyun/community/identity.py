@@ -1,0 +1,239 @@
+"""Resolving platform ids to groups, persons and memberships, creating them on first sight.
+
+The pipeline resolves a whole batch at once: `preload` reads every known group, account and open
+membership the batch mentions in three queries; then `resolve_*` answers from memory and only
+touches the database for what is new. Message activity on memberships is accumulated and written
+once per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qunyun.community.models import Community, Group, Membership, Person, PlatformAccount
+from qunyun.community.roles import MEMBERSHIP_ACTIVE
+
+
+@dataclass(slots=True)
+class GroupRow:
+    id: int
+    org_id: int
+    community_id: int | None
+    platform: str
+    platform_id: str
+    name: str
+    purpose: str
+    status: str
+    playbook_id: int | None
+
+
+@dataclass(slots=True)
+class MembershipRow:
+    id: int
+    person_id: int
+    role: str
+    status: str
+    member_no: int | None
+    joined_at: datetime | None
+    message_count: int
+    seen_before_join: bool
+
+
+@dataclass(slots=True)
+class _Activity:
+    count: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+
+
+@dataclass
+class IdentityBatch:
+    """Identities for one unit of work of one organization."""
+
+    session: AsyncSession
+    org_id: int
+    groups: dict[tuple[str, str], GroupRow] = field(default_factory=dict)
+    persons: dict[tuple[str, str], int] = field(default_factory=dict)
+    memberships: dict[tuple[int, int], MembershipRow] = field(default_factory=dict)
+    activity: dict[int, _Activity] = field(default_factory=dict)
+    default_community_id: int | None = None
+
+    async def preload(self, platform_groups: Iterable[tuple[str, str]],
+                      platform_users: Iterable[tuple[str, str]]) -> None:
+        group_keys = set(platform_groups) - set(self.groups)
+        user_keys = set(platform_users) - set(self.persons)
+        if group_keys:
+            rows = await self.session.execute(
+                select(Group).where(Group.org_id == self.org_id,
+                                    tuple_(Group.platform, Group.platform_id).in_(group_keys)))
+            for group in rows.scalars():
+                self.groups[(group.platform, group.platform_id)] = _group_row(group)
+        if user_keys:
+            accounts = await self.session.execute(
+                select(PlatformAccount.platform, PlatformAccount.platform_user_id,
+                       PlatformAccount.person_id)
+                .where(PlatformAccount.org_id == self.org_id,
+                       tuple_(PlatformAccount.platform,
+                              PlatformAccount.platform_user_id).in_(user_keys)))
+            for platform, user_id, person_id in accounts:
+                self.persons[(platform, user_id)] = person_id
+        group_ids = {g.id for g in self.groups.values()}
+        person_ids = set(self.persons.values())
+        if group_ids and person_ids:
+            await self._preload_memberships(group_ids, person_ids)
+
+    async def _preload_memberships(self, group_ids: set[int], person_ids: set[int]) -> None:
+        rows = await self.session.execute(
+            select(Membership).where(Membership.group_id.in_(group_ids),
+                                     Membership.person_id.in_(person_ids),
+                                     Membership.status == MEMBERSHIP_ACTIVE))
+        for m in rows.scalars():
+            self.memberships.setdefault((m.group_id, m.person_id), _membership_row(m))
+
+    async def group(self, platform: str, platform_id: str, at: datetime,
+                    name: str | None = None) -> GroupRow:
+        key = (platform, platform_id)
+        row = self.groups.get(key)
+        if row is None:
+            row = await self._create_group(platform, platform_id, at, name or "")
+            self.groups[key] = row
+        return row
+
+    async def _create_group(self, platform: str, platform_id: str, at: datetime,
+                            name: str) -> GroupRow:
+        if self.default_community_id is None:
+            self.default_community_id = await self.session.scalar(
+                select(Community.id).where(Community.org_id == self.org_id)
+                .order_by(Community.id).limit(1))
+        group = Group(org_id=self.org_id, community_id=self.default_community_id,
+                      platform=platform, platform_id=platform_id, name=name or platform_id,
+                      purpose="other", status="active", notice="", created_at=at)
+        self.session.add(group)
+        await self.session.flush()
+        return _group_row(group)
+
+    async def person(self, platform: str, user_id: str, at: datetime, name: str = "") -> int:
+        key = (platform, user_id)
+        person_id = self.persons.get(key)
+        if person_id is None:
+            person = Person(org_id=self.org_id, display_name=name or user_id, interests=[],
+                            first_seen_at=at)
+            self.session.add(person)
+            await self.session.flush()
+            self.session.add(PlatformAccount(org_id=self.org_id, person_id=person.id,
+                                             platform=platform, platform_user_id=user_id,
+                                             display_name=name or user_id))
+            person_id = self.persons[key] = person.id
+        return person_id
+
+    def open_membership(self, group_id: int, person_id: int) -> MembershipRow | None:
+        return self.memberships.get((group_id, person_id))
+
+    async def open_period(self, group_id: int, person_id: int, *, joined_at: datetime | None,
+                          seen_before_join: bool = False, inviter_person_id: int | None = None,
+                          via: str | None = None, code: str | None = None) -> MembershipRow:
+        """Open a new membership period (a join, or first sight of someone already inside)."""
+        membership = Membership(
+            org_id=self.org_id, group_id=group_id, person_id=person_id, role="member",
+            status=MEMBERSHIP_ACTIVE, joined_at=joined_at, seen_before_join=seen_before_join,
+            inviter_person_id=inviter_person_id, join_via=via, join_code=code, message_count=0)
+        self.session.add(membership)
+        await self.session.flush()
+        row = _membership_row(membership)
+        self.memberships[(group_id, person_id)] = row
+        return row
+
+    async def close_period(self, group_id: int, person_id: int, *, at: datetime, status: str,
+                           reason: str) -> MembershipRow | None:
+        row = self.memberships.pop((group_id, person_id), None)
+        if row is None:
+            return None
+        await self._flush_activity_of(row.id)
+        await self.session.execute(
+            update(Membership).where(Membership.id == row.id)
+            .values(status=status, left_at=at, left_reason=reason))
+        row.status = status
+        return row
+
+    async def close_all(self, group_id: int, *, at: datetime, status: str, reason: str) -> None:
+        await self.flush_activity()
+        await self.session.execute(
+            update(Membership)
+            .where(Membership.group_id == group_id, Membership.status == MEMBERSHIP_ACTIVE)
+            .values(status=status, left_at=at, left_reason=reason))
+        for key in [k for k in self.memberships if k[0] == group_id]:
+            del self.memberships[key]
+
+    def record_message(self, row: MembershipRow, at: datetime) -> None:
+        """Count a message in the membership; written once per batch by `flush_activity`."""
+        row.message_count += 1
+        activity = self.activity.setdefault(row.id, _Activity())
+        activity.count += 1
+        if activity.first is None:
+            activity.first = at
+        if activity.last is None or at > activity.last:
+            activity.last = at
+
+    async def rename_person(self, person_id: int, platform: str, user_id: str,
+                            name: str) -> None:
+        await self.session.execute(
+            update(Person).where(Person.id == person_id).values(display_name=name))
+        await self.session.execute(
+            update(PlatformAccount).where(PlatformAccount.org_id == self.org_id,
+                                          PlatformAccount.platform == platform,
+                                          PlatformAccount.platform_user_id == user_id)
+            .values(display_name=name))
+
+    async def update_group(self, row: GroupRow, values: dict[str, object]) -> None:
+        """Apply a group.created/updated event's fields (name, capacity, notice)."""
+        if values:
+            await self.session.execute(update(Group).where(Group.id == row.id).values(**values))
+            if isinstance(values.get("name"), str):
+                row.name = str(values["name"])
+
+    async def dismiss_group(self, row: GroupRow, at: datetime) -> None:
+        await self.close_all(row.id, at=at, status="left", reason="dismissed")
+        await self.session.execute(update(Group).where(Group.id == row.id)
+                                   .values(status="dismissed", dismissed_at=at))
+        row.status = "dismissed"
+
+    async def _flush_activity_of(self, membership_id: int) -> None:
+        activity = self.activity.pop(membership_id, None)
+        if activity:
+            await self._write_activity({membership_id: activity})
+
+    async def flush_activity(self) -> None:
+        if self.activity:
+            await self._write_activity(self.activity)
+            self.activity = {}
+
+    async def _write_activity(self, activity: dict[int, _Activity]) -> None:
+        table = Membership.__table__
+        statement = (
+            update(table).where(table.c.id == bindparam("m_id"))
+            .values(message_count=table.c.message_count + bindparam("m_count"),
+                    first_message_at=func.coalesce(table.c.first_message_at,
+                                                   bindparam("m_first", type_=table.c.first_message_at.type)),
+                    last_active_at=bindparam("m_last", type_=table.c.last_active_at.type)))
+        params = [{"m_id": mid, "m_count": a.count, "m_first": a.first, "m_last": a.last}
+                  for mid, a in sorted(activity.items())]
+        connection = await self.session.connection()
+        await connection.execute(statement, params)
+
+
+def _group_row(group: Group) -> GroupRow:
+    return GroupRow(id=group.id, org_id=group.org_id, community_id=group.community_id,
+                    platform=group.platform, platform_id=group.platform_id, name=group.name,
+                    purpose=group.purpose, status=group.status, playbook_id=group.playbook_id)
+
+
+def _membership_row(m: Membership) -> MembershipRow:
+    return MembershipRow(id=m.id, person_id=m.person_id, role=m.role, status=m.status,
+                         member_no=m.member_no, joined_at=m.joined_at,
+                         message_count=m.message_count or 0,
+                         seen_before_join=bool(m.seen_before_join))

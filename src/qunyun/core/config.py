@@ -1,0 +1,146 @@
+"""Process configuration: defaults < `qunyun.toml` < environment variables (`QUNYUN_*`) < flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from qunyun.core.errors import ErrorCollector, FieldError, InvalidInput
+
+CONFIG_FILE_ENV = "QUNYUN_CONFIG"
+DEFAULT_CONFIG_FILE = "qunyun.toml"
+
+
+class RateLimitConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rate: float = Field(gt=0)
+    burst: float = Field(ge=1)
+
+
+class PlatformConfig(BaseModel):
+    """Delivery limits for one platform: overall and per group (token buckets)."""
+
+    model_config = ConfigDict(extra="forbid")
+    platform: RateLimitConfig = RateLimitConfig(rate=30, burst=30)
+    group: RateLimitConfig = RateLimitConfig(rate=1, burst=5)
+    max_attempts: int = Field(default=6, ge=1)
+    backoff_base_s: float = Field(default=2.0, gt=0)
+    backoff_max_s: float = Field(default=600.0, gt=0)
+
+
+def _default_platforms() -> dict[str, PlatformConfig]:
+    fast = RateLimitConfig(rate=1000, burst=1000)
+    return {
+        "playground": PlatformConfig(platform=fast, group=fast),
+        "bridge": PlatformConfig(platform=fast, group=RateLimitConfig(rate=100, burst=100)),
+    }
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None  # default: SQLite in data_dir
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    timezone: str = "Asia/Shanghai"
+    language: str = "zh_CN"
+    log_level: str = "INFO"
+    platforms: dict[str, PlatformConfig] = Field(default_factory=_default_platforms)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'qunyun.db').resolve()}"
+
+    def platform(self, name: str) -> PlatformConfig:
+        return self.platforms.get(name) or PlatformConfig()
+
+
+_ENV_KEYS = {
+    "QUNYUN_DATA_DIR": "data_dir",
+    "QUNYUN_DATABASE_URL": "database_url",
+    "QUNYUN_HOST": "host",
+    "QUNYUN_PORT": "port",
+    "QUNYUN_TIMEZONE": "timezone",
+    "QUNYUN_LANGUAGE": "language",
+    "QUNYUN_LOG_LEVEL": "log_level",
+}
+
+
+def load_config(path: Path | None = None, env: dict[str, str] | None = None,
+                **overrides: Any) -> Config:
+    """Read the config file (if any), then the environment, then explicit overrides."""
+    env = dict(os.environ) if env is None else env
+    path = path or Path(env.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+    values: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            values.update(tomllib.loads(path.read_text(encoding="utf-8")))
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInput("config file {path} is not valid TOML: {reason}",
+                               path=str(path), reason=str(exc)) from exc
+    for key, name in _ENV_KEYS.items():
+        if env.get(key):
+            values[name] = env[key]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    platforms = values.get("platforms")
+    if isinstance(platforms, dict):
+        values["platforms"] = {**_default_platforms(), **platforms}
+    try:
+        return Config.model_validate(values)
+    except ValidationError as exc:
+        raise InvalidInput("invalid configuration", errors=pydantic_errors(exc)) from exc
+
+
+def pydantic_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
+    """Turn pydantic's errors into our field errors (path, reason)."""
+    errors = ErrorCollector()
+    for item in exc.errors():
+        path = ".".join(str(p) for p in (prefix, *item["loc"]) if p != "")
+        reason, params = _reason(item)
+        errors.add(path, reason, **params)
+    return errors.errors
+
+
+def _reason(item: Any) -> tuple[str, dict[str, Any]]:
+    kind = item["type"]
+    ctx = item.get("ctx") or {}
+    if kind == "greater_than" and ctx.get("gt") == 0:
+        if isinstance(item.get("input"), int):
+            return "must be a positive integer", {}
+        return "must be a positive number", {}
+    if kind == "greater_than":
+        return "must be greater than {limit}", {"limit": ctx.get("gt")}
+    if kind == "greater_than_equal" and ctx.get("ge") == 0:
+        return "must not be negative", {}
+    if kind == "greater_than_equal":
+        return "must be at least {limit}", {"limit": ctx.get("ge")}
+    if kind in ("less_than_equal", "less_than"):
+        return "must be at most {limit}", {"limit": ctx.get("le", ctx.get("lt"))}
+    if kind == "literal_error":
+        return "must be one of: {choices}", {"choices": ctx.get("expected", "")}
+    reasons = {
+        "extra_forbidden": "unknown key",
+        "missing": "is required",
+        "bool_type": "must be true or false",
+        "bool_parsing": "must be true or false",
+        "int_type": "must be an integer",
+        "int_parsing": "must be an integer",
+        "string_type": "must be a string",
+        "list_type": "must be a list",
+        "float_type": "must be a number",
+        "float_parsing": "must be a number",
+        "dict_type": "must be a table",
+        "model_type": "must be a table",
+    }
+    if kind in reasons:
+        return reasons[kind], {}
+    if kind == "value_error":
+        return str(ctx.get("error", item["msg"])), {}
+    return str(item["msg"]), {}

@@ -1,0 +1,176 @@
+"""What a feature is and what it sees while it decides.
+
+A feature declares its metadata, its settings model (pydantic, with defaults) and its handlers.
+The pipeline builds a `FeatureContext` for each event (or fired job) and calls the handler;
+the handler changes state through its service and asks for actions with `emit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from qunyun.core.actions import ActionRequest
+from qunyun.core.clock import Clock
+from qunyun.core.events import Event
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+
+
+class FeatureSettings(BaseModel):
+    """Base of every feature's settings: strict keys, `enabled` first."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    enabled: bool = False
+
+
+class UnitOfWork(Protocol):
+    """One transaction of the pipeline: the session, per-batch scratch space, pre-commit hooks."""
+
+    @property
+    def session(self) -> AsyncSession: ...
+
+    def scratch(self, key: str, factory: Callable[[], T]) -> T: ...
+
+    def before_commit(self, key: str, hook: Callable[[AsyncSession], Awaitable[None]]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    id: int
+    org_id: int
+    community_id: int | None
+    platform: str
+    platform_id: str
+    name: str
+    purpose: str
+    timezone: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberInfo:
+    person_id: int
+    membership_id: int | None
+    role: str
+    status: str
+    member_no: int | None
+    joined_at: datetime | None
+    new_membership: bool  # this event opened the membership period
+    messages_before: int  # messages in this period before the current event
+    seen_before_join: bool  # first seen by activity: the join happened before qunyun saw it
+
+
+@dataclass(slots=True)
+class FeatureContext:
+    """Everything a handler may use. Time is `now` (the event's time, or the job's due time)."""
+
+    uow: UnitOfWork
+    clock: Clock
+    now: datetime
+    group: GroupInfo | None
+    member: MemberInfo | None
+    settings: Any
+    event: Event | None = None
+    job: Job | None = None
+    actions: list[ActionRequest] = field(default_factory=list)
+    stopped: bool = False
+    schedules: list[JobRequest] = field(default_factory=list)
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.uow.session
+
+    def emit(self, request: ActionRequest) -> None:
+        self.actions.append(request)
+
+    def stop(self) -> None:
+        """Stop propagation: features after this one do not see the event."""
+        self.stopped = True
+
+    def schedule(self, kind: str, due_at: datetime, payload: dict[str, Any] | None = None,
+                 *, key: str | None = None) -> None:
+        """Ask the scheduler to call this feature's job handler at `due_at` (logical time)."""
+        self.schedules.append(JobRequest(kind, due_at, payload or {}, key))
+
+
+@dataclass(frozen=True, slots=True)
+class JobRequest:
+    kind: str
+    due_at: datetime
+    payload: dict[str, Any]
+    key: str | None = None  # a unique key per feature: scheduling the same key again is a no-op
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: str
+    feature: str
+    kind: str
+    due_at: datetime
+    payload: dict[str, Any]
+    group_id: int | None
+
+
+Handler = Callable[[FeatureContext], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """A feature's registration: built-in features use the same mechanism a third-party one would."""
+
+    name: str
+    title: str  # message id, translated for display
+    description: str  # message id
+    order: int  # lower runs first (moderation before points)
+    events: frozenset[str]
+    settings_model: type[FeatureSettings]
+    handle: Handler
+    on_job: Handler | None = None
+    on_by_default: bool = False
+    # Run the handler inside a SAVEPOINT so a failure leaves no partial writes. A feature whose
+    # handler only feeds per-batch accumulators (no I/O) may turn it off for speed.
+    savepoint: bool = True
+
+    def default_settings(self) -> FeatureSettings:
+        return self.settings_model(enabled=self.on_by_default)
+
+
+class FeatureRegistry:
+    """The explicit, ordered list of features the pipeline runs."""
+
+    def __init__(self, features: list[Feature]) -> None:
+        names = [f.name for f in features]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"feature registered twice: {sorted(duplicates)}")
+        self._features = sorted(features, key=lambda f: (f.order, f.name))
+        self._by_name = {f.name: f for f in self._features}
+        self._by_event: dict[str, list[Feature]] = {}
+        for feature in self._features:
+            for event_type in feature.events:
+                self._by_event.setdefault(event_type, []).append(feature)
+
+    def __iter__(self) -> Iterator[Feature]:
+        return iter(self._features)
+
+    def __len__(self) -> int:
+        return len(self._features)
+
+    def get(self, name: str) -> Feature | None:
+        return self._by_name.get(name)
+
+    def for_event(self, event_type: str) -> list[Feature]:
+        return self._by_event.get(event_type, [])
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self._features]

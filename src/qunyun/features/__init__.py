@@ -1,0 +1,1 @@
+"""Features: each decides what to do about events. One package per feature, the same recipe."""

@@ -1,0 +1,77 @@
+"""The only code that writes the stats rollups. Counts are accumulated per unit of work and
+written once before commit: one upsert per touched group-day, not one per event."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qunyun.db.dialect import insert_for
+from qunyun.features.stats.models import DailySpeaker, DailyStats
+
+COUNTERS = ("joins", "leaves", "messages", "first_messages")
+GroupDay = tuple[int, date]
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_day(at: datetime, timezone: str) -> date:
+    return at.astimezone(_zone(timezone)).date()
+
+
+@dataclass
+class StatsAccumulator:
+    counts: dict[GroupDay, Counter[str]] = field(default_factory=dict)
+    speakers: set[tuple[int, date, int]] = field(default_factory=set)
+
+    def count(self, key: GroupDay, counter: str) -> None:
+        self.counts.setdefault(key, Counter())[counter] += 1
+
+    def speaker(self, key: GroupDay, person_id: int) -> None:
+        self.speakers.add((key[0], key[1], person_id))
+        self.counts.setdefault(key, Counter())
+
+
+async def do_write(session: AsyncSession, acc: StatsAccumulator) -> None:
+    if not acc.counts:
+        return
+    upsert = insert_for(session, DailyStats)
+    rows = [{"group_id": g, "day": d, "speakers": 0, **{c: counts.get(c, 0) for c in COUNTERS}}
+            for (g, d), counts in sorted(acc.counts.items())]
+    statement = upsert.on_conflict_do_update(
+        index_elements=["group_id", "day"],
+        set_={c: getattr(DailyStats, c) + getattr(upsert.excluded, c) for c in COUNTERS})
+    await session.execute(statement, rows)
+    if acc.speakers:
+        speakers = insert_for(session, DailySpeaker).on_conflict_do_nothing()
+        await session.execute(speakers, [{"group_id": g, "day": d, "person_id": p}
+                                         for g, d, p in sorted(acc.speakers)])
+        touched = sorted({(g, d) for g, d, _ in acc.speakers})
+        for group_id, day in touched:
+            distinct = (select(func.count()).select_from(DailySpeaker)
+                        .where(DailySpeaker.group_id == group_id, DailySpeaker.day == day)
+                        .scalar_subquery())
+            await session.execute(update(DailyStats)
+                                  .where(DailyStats.group_id == group_id, DailyStats.day == day)
+                                  .values(speakers=distinct))
+    acc.counts.clear()
+    acc.speakers.clear()
+
+
+async def get_daily(session: AsyncSession, *, group_id: int, start: date | None = None,
+                    end: date | None = None) -> list[DailyStats]:
+    query = select(DailyStats).where(DailyStats.group_id == group_id)
+    if start is not None:
+        query = query.where(DailyStats.day >= start)
+    if end is not None:
+        query = query.where(DailyStats.day <= end)
+    return list((await session.scalars(query.order_by(DailyStats.day))).all())

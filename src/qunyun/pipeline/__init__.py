@@ -1,0 +1,1 @@
+"""The pipeline: validate, dedupe, log, resolve identities, run features, outbox, deliver."""

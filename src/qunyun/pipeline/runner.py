@@ -1,0 +1,299 @@
+"""The pipeline: one unit of work per batch of events.
+
+dedupe → event log → identities → features in order → outbox → commit. Batches are processed one
+at a time (a single writer), so the events of a group are handled strictly in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from qunyun.community.identity import GroupRow, IdentityBatch
+from qunyun.community.models import Group
+from qunyun.community.settings import GroupScope
+from qunyun.core.actions import Action, action_id
+from qunyun.core.clock import Clock, ManualClock
+from qunyun.core.errors import FieldError, InvalidInput
+from qunyun.core.events import Event, parse_event
+from qunyun.core.features import (
+    Feature, FeatureContext, FeatureRegistry, GroupInfo, Handler, Job, MemberInfo,
+)
+from qunyun.db.uow import UnitOfWork
+from qunyun.pipeline.identities import platform_keys, resolve_group, resolve_member
+from qunyun.pipeline.models import EventRecord, FeatureFailure
+from qunyun.pipeline.outbox import PENDING, SKIPPED, TASK, Outbox, OutboxEntry
+from qunyun.pipeline.scheduler import Scheduler
+from qunyun.pipeline.settings_cache import GroupSettings, SettingsCache
+
+log = logging.getLogger(__name__)
+
+ACCEPTED = "accepted"
+DUPLICATE = "duplicate"
+REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    index: int
+    id: str | None
+    status: str
+    errors: tuple[FieldError, ...] = ()
+
+    def as_dict(self, locale: str = "zh_CN") -> dict[str, Any]:
+        body: dict[str, Any] = {"index": self.index, "id": self.id, "status": self.status}
+        if self.errors:
+            body["reason"] = "; ".join(e.render(locale) for e in self.errors)
+            body["errors"] = [{"path": e.path, "reason": e.render(locale).split(": ", 1)[-1]}
+                              for e in self.errors]
+        return body
+
+
+@dataclass
+class _Batch:
+    """State of one unit of work."""
+
+    uow: UnitOfWork
+    org_id: int
+    ids: IdentityBatch
+    outbox: Outbox = field(default_factory=Outbox)
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Pipeline:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], registry: FeatureRegistry,
+                 clock: Clock, capabilities: Callable[[str], frozenset[str]], *,
+                 record_only: bool = False) -> None:
+        self._sessions = sessions
+        self.registry = registry
+        self.clock = clock
+        self._capabilities = capabilities
+        # Replay: actions are recorded but never delivered; the clock follows event time.
+        self.record_only = record_only
+        self._settings = SettingsCache(registry)
+        self.scheduler = Scheduler()
+        self._lock = asyncio.Lock()
+        self.on_commit: list[Callable[[], None]] = []
+
+    # --- entry points -------------------------------------------------------------------
+
+    async def ingest(self, org_id: int, items: Sequence[Any]) -> list[IngestResult]:
+        """Validate raw events, process the valid ones in one unit of work, answer per event."""
+        results: list[IngestResult | None] = [None] * len(items)
+        events: list[Event] = []
+        positions: list[int] = []
+        for index, raw in enumerate(items):
+            try:
+                events.append(parse_event(raw))
+                positions.append(index)
+            except InvalidInput as exc:
+                raw_id = raw.get("id") if isinstance(raw, dict) else None
+                errors = tuple(exc.errors) or (FieldError("", exc.message),)
+                results[index] = IngestResult(index, raw_id if isinstance(raw_id, str) else None,
+                                              REJECTED, errors)
+        statuses = await self.process(org_id, events) if events else []
+        for index, event, status in zip(positions, events, statuses, strict=True):
+            results[index] = IngestResult(index, event.id, status)
+        return [r for r in results if r is not None]
+
+    async def process(self, org_id: int, events: Sequence[Event]) -> list[str]:
+        """Process validated events in order, in one transaction; statuses per event."""
+        async with self._lock, self._sessions() as session:
+            uow = UnitOfWork(session)
+            try:
+                statuses = await self._process(uow, org_id, events)
+                await uow.commit()
+            except BaseException:
+                await uow.rollback()
+                self.scheduler.forget()
+                raise
+        self._notify()
+        return statuses
+
+    async def tick(self, now: datetime | None = None) -> int:
+        """Fire every job due by `now` (default: the clock). Returns how many fired."""
+        until = now or self.clock.now()
+        async with self._lock, self._sessions() as session:
+            uow = UnitOfWork(session)
+            try:
+                outbox = Outbox()
+                fired = await self._fire_due(uow, outbox, until)
+                await outbox.write(session)
+                await uow.commit()
+            except BaseException:
+                await uow.rollback()
+                self.scheduler.forget()
+                raise
+        if fired:
+            self._notify()
+        return fired
+
+    def _notify(self) -> None:
+        for callback in self.on_commit:
+            callback()
+
+    # --- the unit of work ----------------------------------------------------------------
+
+    async def _process(self, uow: UnitOfWork, org_id: int, events: Sequence[Event]) -> list[str]:
+        session = uow.session
+        fresh = await self._dedupe(session, org_id, events)
+        ids = IdentityBatch(session, org_id)
+        await ids.preload(*platform_keys(e for e, new in zip(events, fresh, strict=True) if new))
+        await self._settings.refresh(session, org_id)
+        batch = _Batch(uow, org_id, ids)
+        for event, new in zip(events, fresh, strict=True):
+            if new:
+                await self._handle(batch, event)
+        if batch.records:
+            await session.execute(insert(EventRecord), batch.records)
+        await ids.flush_activity()
+        await batch.outbox.write(session)
+        return [ACCEPTED if new else DUPLICATE for new in fresh]
+
+    async def _dedupe(self, session: AsyncSession, org_id: int,
+                      events: Sequence[Event]) -> list[bool]:
+        keys = {(e.platform, e.id) for e in events}
+        known: set[tuple[str, str]] = set()
+        for chunk in _chunks(sorted(keys), 500):
+            rows = await session.execute(
+                select(EventRecord.platform, EventRecord.external_id)
+                .where(EventRecord.org_id == org_id,
+                       tuple_(EventRecord.platform, EventRecord.external_id).in_(chunk)))
+            known.update((p, i) for p, i in rows)
+        fresh: list[bool] = []
+        for event in events:
+            key = (event.platform, event.id)
+            fresh.append(key not in known)
+            known.add(key)
+        return fresh
+
+    async def _handle(self, batch: _Batch, event: Event) -> None:
+        if isinstance(self.clock, ManualClock) and self.record_only:
+            self.clock.set(event.at)
+        await self._fire_due(batch.uow, batch.outbox, event.at)
+        group = await resolve_group(batch.ids, event)
+        member = await resolve_member(batch.ids, event, group)
+        batch.records.append({
+            "org_id": batch.org_id, "platform": event.platform, "external_id": event.id,
+            "type": event.type, "group_id": group.id if group else None,
+            "person_id": member.person_id if member else None, "at": event.at,
+            "imported": event.imported, "body": orjson.dumps(event.to_json()).decode()})
+        settings = self._group_settings(group, batch.org_id)
+        info = _group_info(group, settings) if group else None
+        caused_by = event.id
+        for feature in self.registry.for_event(event.type):
+            feature_settings = settings.features[feature.name] if settings else \
+                feature.default_settings()
+            if not feature_settings.enabled:
+                continue
+            ctx = FeatureContext(uow=batch.uow, clock=self.clock, now=event.at, group=info,
+                                 member=member, settings=feature_settings, event=event)
+            if await self._run(batch.uow, feature, feature.handle, ctx, f"{event.platform}:{event.id}"):
+                await self._collect(batch, feature, ctx, caused_by, group, event.platform,
+                                    skip=event.imported)
+            if ctx.stopped:
+                break
+
+    def _group_settings(self, group: GroupRow | None, org_id: int) -> GroupSettings | None:
+        if group is None:
+            return None
+        return self._settings.for_group(GroupScope(org_id, group.community_id,
+                                                   group.playbook_id, group.id))
+
+    async def _run(self, uow: UnitOfWork, feature: Feature, handler: Handler,
+                   ctx: FeatureContext, ref: str) -> bool:
+        """Run one handler, isolated: a failure is logged and recorded, the others go on."""
+        try:
+            if feature.savepoint:
+                async with uow.session.begin_nested():
+                    await handler(ctx)
+            else:
+                await handler(ctx)
+            return True
+        except Exception as exc:  # noqa: BLE001 - isolation is the point
+            log.exception("feature %s failed on %s", feature.name, ref)
+            uow.session.add(FeatureFailure(
+                org_id=ctx.group.org_id if ctx.group else 0, feature=feature.name,
+                event=ref if ctx.event else None, job_id=ctx.job.id if ctx.job else None,
+                error="".join(traceback.format_exception_only(exc)).strip()[:2000],
+                at=ctx.now))
+            return False
+
+    async def _collect(self, batch_or_outbox: _Batch | Outbox, feature: Feature,
+                       ctx: FeatureContext, caused_by: str, group: GroupRow | None,
+                       platform: str, *, skip: bool) -> None:
+        outbox = batch_or_outbox.outbox if isinstance(batch_or_outbox, _Batch) else \
+            batch_or_outbox
+        org_id = ctx.group.org_id if ctx.group else getattr(batch_or_outbox, "org_id", 0)
+        locale = ctx.group.language if ctx.group else "zh_CN"
+        for seq, request in enumerate(ctx.actions):
+            target = group.platform_id if group else request.group
+            action = Action(id=action_id(f"{org_id}:{platform}:{caused_by}", feature.name, seq),
+                            type=request.type, platform=platform, group=request.group or target,
+                            member=request.member, caused_by=caused_by, data=request.data)
+            if skip or self.record_only:
+                status = SKIPPED
+            elif action.type in self._capabilities(platform):
+                status = PENDING
+            else:
+                status = TASK
+            outbox.add(OutboxEntry(action, org_id, group.id if group else None, feature.name,
+                                   ctx.now, status, locale))
+        for request in ctx.schedules:
+            await self.scheduler.add(ctx.session, org_id=org_id,
+                                     group_id=group.id if group else None, feature=feature.name,
+                                     request=request, caused_by=f"{platform}:{caused_by}")
+
+    # --- scheduled jobs ------------------------------------------------------------------
+
+    async def _fire_due(self, uow: UnitOfWork, outbox: Outbox, until: datetime) -> int:
+        fired = 0
+        while jobs := await self.scheduler.take_due(uow.session, until):
+            for org_id, job in jobs:
+                await self._fire(uow, outbox, org_id, job)
+                fired += 1
+        return fired
+
+    async def _fire(self, uow: UnitOfWork, outbox: Outbox, org_id: int, job: Job) -> None:
+        feature = self.registry.get(job.feature)
+        if feature is None or feature.on_job is None:
+            log.warning("scheduled job %s names unknown feature %s", job.id, job.feature)
+            return
+        group = await uow.session.get(Group, job.group_id) if job.group_id else None
+        row = GroupRow(group.id, group.org_id, group.community_id, group.platform,
+                       group.platform_id, group.name, group.purpose, group.status,
+                       group.playbook_id) if group else None
+        await self._settings.refresh(uow.session, org_id)
+        settings = self._group_settings(row, org_id)
+        feature_settings = settings.features[feature.name] if settings else \
+            feature.default_settings()
+        ctx = FeatureContext(uow=uow, clock=self.clock, now=job.due_at,
+                             group=_group_info(row, settings) if row and settings else None,
+                             member=None, settings=feature_settings, job=job)
+        if await self._run(uow, feature, feature.on_job, ctx, job.id):
+            await self._collect(outbox, feature, ctx, job.id, row,
+                                row.platform if row else "bridge", skip=False)
+
+
+def _group_info(group: GroupRow, settings: GroupSettings | None) -> GroupInfo:
+    timezone = settings.community.timezone if settings else "Asia/Shanghai"
+    language = settings.community.language if settings else "zh_CN"
+    return GroupInfo(id=group.id, org_id=group.org_id, community_id=group.community_id,
+                     platform=group.platform, platform_id=group.platform_id, name=group.name,
+                     purpose=group.purpose, timezone=timezone, language=language)
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+__all__ = ["ACCEPTED", "DUPLICATE", "REJECTED", "IngestResult", "MemberInfo", "Pipeline"]

@@ -1,0 +1,70 @@
+"""Scheduled work stored as rows with a due time, fired as the logical clock passes it."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qunyun.core.features import Job, JobRequest
+from qunyun.pipeline.models import ScheduledJob
+
+PENDING = "pending"
+FIRED = "fired"
+
+
+def job_id(feature: str, key: str) -> str:
+    return "j" + hashlib.sha1(f"{feature}\x1f{key}".encode()).hexdigest()[:24]
+
+
+class Scheduler:
+    """Keeps the earliest pending due time in memory so the hot path asks nothing of the database
+    until something is actually due."""
+
+    def __init__(self) -> None:
+        self._next_due: datetime | None = None
+        self._loaded = False
+
+    def forget(self) -> None:
+        self._loaded = False
+
+    async def next_due(self, session: AsyncSession) -> datetime | None:
+        if not self._loaded:
+            self._next_due = await session.scalar(
+                select(func.min(ScheduledJob.due_at)).where(ScheduledJob.status == PENDING))
+            self._loaded = True
+        return self._next_due
+
+    async def add(self, session: AsyncSession, *, org_id: int, group_id: int | None,
+                  feature: str, request: JobRequest, caused_by: str) -> None:
+        key = request.key or f"{caused_by}:{request.kind}"
+        jid = job_id(feature, key)
+        if await session.get(ScheduledJob, jid) is not None:
+            return  # the same key scheduled again: already there
+        session.add(ScheduledJob(id=jid, org_id=org_id, group_id=group_id, feature=feature,
+                                 kind=request.kind, key=key, due_at=request.due_at,
+                                 payload=request.payload, status=PENDING))
+        if self._loaded and (self._next_due is None or request.due_at < self._next_due):
+            self._next_due = request.due_at
+
+    async def take_due(self, session: AsyncSession, until: datetime, limit: int = 500
+                       ) -> list[tuple[int, Job]]:
+        """Pending jobs due at or before `until`, oldest first; marks them fired."""
+        if (await self.next_due(session)) is None or self._next_due is None \
+                or self._next_due > until:
+            return []
+        await session.flush()
+        rows = (await session.scalars(
+            select(ScheduledJob).where(ScheduledJob.status == PENDING,
+                                       ScheduledJob.due_at <= until)
+            .order_by(ScheduledJob.due_at, ScheduledJob.id).limit(limit))).all()
+        jobs = [(r.org_id, Job(id=r.id, feature=r.feature, kind=r.kind, due_at=r.due_at,
+                               payload=dict(r.payload), group_id=r.group_id)) for r in rows]
+        if rows:
+            await session.execute(update(ScheduledJob)
+                                  .where(ScheduledJob.id.in_([r.id for r in rows]))
+                                  .values(status=FIRED, fired_at=until))
+        self._loaded = False  # re-read the earliest due time next time
+        return jobs
