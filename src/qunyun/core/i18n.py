@@ -39,5 +39,10 @@ def gettext(message: str, locale: str = DEFAULT_LOCALE, **params: object) -> str
     return text.format(**params) if params else text
 
 
+def N_(message: str) -> str:
+    """Mark a message id for extraction where it is translated later (at render time)."""
+    return message
+
+
 def catalog_ids(locale: str) -> set[str]:
     return set(_catalog(locale))

@@ -1,0 +1,7 @@
+"""Commands: bench (being written)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    return None

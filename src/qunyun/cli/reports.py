@@ -1,0 +1,7 @@
+"""Commands: reports (being written)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    return None

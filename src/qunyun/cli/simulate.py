@@ -1,0 +1,7 @@
+"""Commands: simulate (being written)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    return None
