@@ -8,11 +8,12 @@ once per batch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qunyun.community.models import Community, Group, Membership, Person, PlatformAccount
@@ -64,7 +65,8 @@ class IdentityBatch:
     default_community_id: int | None = None
 
     async def preload(self, platform_groups: Iterable[tuple[str, str]],
-                      platform_users: Iterable[tuple[str, str]]) -> None:
+                      platform_users: Mapping[tuple[str, str], tuple[str, datetime]]) -> None:
+        """Load what the batch mentions; create the persons seen for the first time in bulk."""
         group_keys = set(platform_groups) - set(self.groups)
         user_keys = set(platform_users) - set(self.persons)
         if group_keys:
@@ -74,26 +76,51 @@ class IdentityBatch:
             for group in rows.scalars():
                 self.groups[(group.platform, group.platform_id)] = _group_row(group)
         if user_keys:
-            accounts = await self.session.execute(
-                select(PlatformAccount.platform, PlatformAccount.platform_user_id,
-                       PlatformAccount.person_id)
-                .where(PlatformAccount.org_id == self.org_id,
-                       tuple_(PlatformAccount.platform,
-                              PlatformAccount.platform_user_id).in_(user_keys)))
-            for platform, user_id, person_id in accounts:
-                self.persons[(platform, user_id)] = person_id
+            await self._load_accounts(user_keys)
+            unknown = sorted(user_keys - set(self.persons))
+            if unknown:
+                await self._create_persons({k: platform_users[k] for k in unknown})
         group_ids = {g.id for g in self.groups.values()}
         person_ids = set(self.persons.values())
         if group_ids and person_ids:
             await self._preload_memberships(group_ids, person_ids)
 
+    async def _load_accounts(self, keys: set[tuple[str, str]]) -> None:
+        by_platform: dict[str, list[str]] = {}
+        for platform, user_id in sorted(keys):
+            by_platform.setdefault(platform, []).append(user_id)
+        account = PlatformAccount
+        for platform, user_ids in by_platform.items():
+            rows = await self.session.execute(
+                select(account.platform_user_id, account.person_id)
+                .where(account.org_id == self.org_id, account.platform == platform,
+                       account.platform_user_id.in_(user_ids)))
+            for user_id, person_id in rows:
+                self.persons[(platform, user_id)] = person_id
+
+    async def _create_persons(self, seen: Mapping[tuple[str, str], tuple[str, datetime]]
+                              ) -> None:
+        keys = list(seen)
+        result = await self.session.execute(
+            insert(Person).returning(Person.id, sort_by_parameter_order=True),
+            [{"org_id": self.org_id, "display_name": seen[k][0] or k[1], "interests": [],
+              "first_seen_at": seen[k][1]} for k in keys])
+        ids = list(result.scalars())
+        await self.session.execute(insert(PlatformAccount), [
+            {"org_id": self.org_id, "person_id": pid, "platform": k[0], "platform_user_id": k[1],
+             "display_name": seen[k][0] or k[1]} for k, pid in zip(keys, ids, strict=True)])
+        self.persons.update(zip(keys, ids, strict=True))
+
     async def _preload_memberships(self, group_ids: set[int], person_ids: set[int]) -> None:
+        m = Membership
         rows = await self.session.execute(
-            select(Membership).where(Membership.group_id.in_(group_ids),
-                                     Membership.person_id.in_(person_ids),
-                                     Membership.status == MEMBERSHIP_ACTIVE))
-        for m in rows.scalars():
-            self.memberships.setdefault((m.group_id, m.person_id), _membership_row(m))
+            select(m.id, m.group_id, m.person_id, m.role, m.status, m.member_no, m.joined_at,
+                   m.message_count, m.seen_before_join)
+            .where(m.group_id.in_(group_ids), m.person_id.in_(person_ids),
+                   m.status == MEMBERSHIP_ACTIVE))
+        for mid, group_id, person_id, role, status, member_no, joined, count, seen in rows:
+            self.memberships.setdefault((group_id, person_id), MembershipRow(
+                mid, person_id, role, status, member_no, joined, count or 0, bool(seen)))
 
     async def group(self, platform: str, platform_id: str, at: datetime,
                     name: str | None = None) -> GroupRow:
@@ -138,13 +165,18 @@ class IdentityBatch:
                           seen_before_join: bool = False, inviter_person_id: int | None = None,
                           via: str | None = None, code: str | None = None) -> MembershipRow:
         """Open a new membership period (a join, or first sight of someone already inside)."""
-        membership = Membership(
-            org_id=self.org_id, group_id=group_id, person_id=person_id, role="member",
-            status=MEMBERSHIP_ACTIVE, joined_at=joined_at, seen_before_join=seen_before_join,
-            inviter_person_id=inviter_person_id, join_via=via, join_code=code, message_count=0)
-        self.session.add(membership)
-        await self.session.flush()
-        row = _membership_row(membership)
+        membership_id = await self.session.scalar(insert(Membership).returning(Membership.id),
+                                                  {"org_id": self.org_id, "group_id": group_id,
+                                                   "person_id": person_id, "role": "member",
+                                                   "status": MEMBERSHIP_ACTIVE,
+                                                   "joined_at": joined_at,
+                                                   "seen_before_join": seen_before_join,
+                                                   "inviter_person_id": inviter_person_id,
+                                                   "join_via": via, "join_code": code,
+                                                   "message_count": 0})
+        assert membership_id is not None
+        row = MembershipRow(membership_id, person_id, "member", MEMBERSHIP_ACTIVE, None,
+                            joined_at, 0, seen_before_join)
         self.memberships[(group_id, person_id)] = row
         return row
 
@@ -213,17 +245,38 @@ class IdentityBatch:
             self.activity = {}
 
     async def _write_activity(self, activity: dict[int, _Activity]) -> None:
-        table = Membership.__table__
+        """Write the batch's message counts: one statement on PostgreSQL (arrays), one
+        executemany elsewhere."""
+        rows = sorted(activity.items())
+        connection = await self.session.connection()
+        if connection.dialect.name == "postgresql":
+            await connection.execute(_PG_ACTIVITY, {
+                "ids": [mid for mid, _ in rows], "counts": [a.count for _, a in rows],
+                "firsts": [a.first for _, a in rows], "lasts": [a.last for _, a in rows]})
+            return
+        table = cast(Table, Membership.__table__)
+        when = table.c.last_active_at.type
         statement = (
             update(table).where(table.c.id == bindparam("m_id"))
             .values(message_count=table.c.message_count + bindparam("m_count"),
                     first_message_at=func.coalesce(table.c.first_message_at,
-                                                   bindparam("m_first", type_=table.c.first_message_at.type)),
-                    last_active_at=bindparam("m_last", type_=table.c.last_active_at.type)))
-        params = [{"m_id": mid, "m_count": a.count, "m_first": a.first, "m_last": a.last}
-                  for mid, a in sorted(activity.items())]
-        connection = await self.session.connection()
-        await connection.execute(statement, params)
+                                                   bindparam("m_first", type_=when)),
+                    last_active_at=bindparam("m_last", type_=when)))
+        await connection.execute(statement, [
+            {"m_id": mid, "m_count": a.count, "m_first": a.first, "m_last": a.last}
+            for mid, a in rows])
+
+
+_PG_ACTIVITY = text("""
+    UPDATE memberships AS m
+    SET message_count = m.message_count + c.count,
+        first_message_at = coalesce(m.first_message_at, c.first),
+        last_active_at = c.last
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:counts AS integer[]),
+                CAST(:firsts AS timestamptz[]), CAST(:lasts AS timestamptz[]))
+         AS c(id, count, first, last)
+    WHERE m.id = c.id
+""")
 
 
 def _group_row(group: Group) -> GroupRow:

@@ -13,7 +13,7 @@ from qunyun.core.i18n import DEFAULT_LOCALE, gettext
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
-    """One thing wrong with an input: where (a dotted path) and why (a message id and its params)."""
+    """One thing wrong with an input: where (a dotted path) and why (message id and params)."""
 
     path: str
     reason: str

@@ -226,6 +226,6 @@ def parse_event(raw: Any) -> Event:
     if errors or at is None:
         raise InvalidInput("invalid event", errors=errors.errors)
     return Event(
-        id=raw["id"], type=kind, platform=raw["platform"], group=raw.get("group"),
+        id=raw["id"], type=str(kind), platform=raw["platform"], group=raw.get("group"),
         member=raw.get("member"), at=at, data=MappingProxyType(data), imported=imported,
     )

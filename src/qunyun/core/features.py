@@ -125,7 +125,7 @@ Handler = Callable[[FeatureContext], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class Feature:
-    """A feature's registration: built-in features use the same mechanism a third-party one would."""
+    """A feature's registration; built-in features use the mechanism a third-party one would."""
 
     name: str
     title: str  # message id, translated for display

@@ -8,6 +8,7 @@ group whose next action must wait holds its later ones back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -93,7 +94,7 @@ class Delivery:
         platform = self._platform_for(row.platform)
         try:
             result = await platform.deliver(to_action(row))
-        except Exception as exc:  # noqa: BLE001 - a platform error is a failed attempt
+        except Exception as exc:
             result = DeliveryResult("retry", reason=f"{type(exc).__name__}: {exc}")
         async with self._sessions() as session:
             record = await session.get(ActionRecord, row.seq)
@@ -133,17 +134,15 @@ class Delivery:
         while not stop.is_set():
             try:
                 wait = await self.run_once()
-            except Exception:  # noqa: BLE001 - the worker must survive a bad round
+            except Exception:
                 log.exception("delivery round failed")
                 wait = idle_s
             self._wake.clear()
             timeout = idle_s if wait is None else min(idle_s, max(wait, 0.001))
             if wait == 0.0:
                 continue
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                pass
 
 
 def _limit(config: RateLimitConfig) -> RateLimit:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from qunyun.community.identity import GroupRow, IdentityBatch, MembershipRow
 from qunyun.community.roles import MEMBERSHIP_KICKED, MEMBERSHIP_LEFT
@@ -10,20 +11,27 @@ from qunyun.core import events as E
 from qunyun.core.events import Event
 from qunyun.core.features import MemberInfo
 
+UserKey = tuple[str, str]
 
-def platform_keys(events: Iterable[Event]) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
-    """The (platform, id) pairs of groups and users a batch mentions, for one preload."""
+
+def platform_keys(events: Iterable[Event]
+                  ) -> tuple[set[tuple[str, str]], dict[UserKey, tuple[str, datetime]]]:
+    """The groups and users a batch mentions, for one preload; users with the first name
+    and time they are seen by (to create the ones qunyun has never seen)."""
     groups: set[tuple[str, str]] = set()
-    users: set[tuple[str, str]] = set()
+    users: dict[UserKey, tuple[str, datetime]] = {}
     for event in events:
         if event.group is not None:
             groups.add((event.platform, event.group))
         if event.member is not None:
-            users.add((event.platform, event.member))
-        for key in ("inviter", "by"):
-            other = event.data.get(key)
+            key = (event.platform, event.member)
+            name = event.data.get("name")
+            if key not in users or (not users[key][0] and isinstance(name, str) and name):
+                users[key] = (name if isinstance(name, str) else "", event.at)
+        for field in ("inviter", "by"):
+            other = event.data.get(field)
             if isinstance(other, str):
-                users.add((event.platform, other))
+                users.setdefault((event.platform, other), ("", event.at))
     return groups, users
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from qunyun.community.identity import GroupRow, IdentityBatch
@@ -26,8 +26,15 @@ from qunyun.core.clock import Clock, ManualClock
 from qunyun.core.errors import FieldError, InvalidInput
 from qunyun.core.events import Event, parse_event
 from qunyun.core.features import (
-    Feature, FeatureContext, FeatureRegistry, GroupInfo, Handler, Job, MemberInfo,
+    Feature,
+    FeatureContext,
+    FeatureRegistry,
+    GroupInfo,
+    Handler,
+    Job,
+    MemberInfo,
 )
+from qunyun.db.dialect import bulk_insert
 from qunyun.db.uow import UnitOfWork
 from qunyun.pipeline.identities import platform_keys, resolve_group, resolve_member
 from qunyun.pipeline.models import EventRecord, FeatureFailure
@@ -153,22 +160,25 @@ class Pipeline:
         for event, new in zip(events, fresh, strict=True):
             if new:
                 await self._handle(batch, event)
-        if batch.records:
-            await session.execute(insert(EventRecord), batch.records)
+        await bulk_insert(session, EventRecord, batch.records)
         await ids.flush_activity()
         await batch.outbox.write(session)
         return [ACCEPTED if new else DUPLICATE for new in fresh]
 
     async def _dedupe(self, session: AsyncSession, org_id: int,
                       events: Sequence[Event]) -> list[bool]:
-        keys = {(e.platform, e.id) for e in events}
+        """Which events are new: not in the log and not earlier in this batch."""
+        by_platform: dict[str, set[str]] = {}
+        for e in events:
+            by_platform.setdefault(e.platform, set()).add(e.id)
         known: set[tuple[str, str]] = set()
-        for chunk in _chunks(sorted(keys), 500):
-            rows = await session.execute(
-                select(EventRecord.platform, EventRecord.external_id)
-                .where(EventRecord.org_id == org_id,
-                       tuple_(EventRecord.platform, EventRecord.external_id).in_(chunk)))
-            known.update((p, i) for p, i in rows)
+        for platform, ids in sorted(by_platform.items()):
+            for chunk in _chunks(sorted(ids), 1000):
+                rows = await session.scalars(
+                    select(EventRecord.external_id)
+                    .where(EventRecord.org_id == org_id, EventRecord.platform == platform,
+                           EventRecord.external_id.in_(chunk)))
+                known.update((platform, i) for i in rows)
         fresh: list[bool] = []
         for event in events:
             key = (event.platform, event.id)
@@ -197,7 +207,8 @@ class Pipeline:
                 continue
             ctx = FeatureContext(uow=batch.uow, clock=self.clock, now=event.at, group=info,
                                  member=member, settings=feature_settings, event=event)
-            if await self._run(batch.uow, feature, feature.handle, ctx, f"{event.platform}:{event.id}"):
+            ref = f"{event.platform}:{event.id}"
+            if await self._run(batch.uow, feature, feature.handle, ctx, ref):
                 await self._collect(batch, feature, ctx, caused_by, group, event.platform,
                                     skip=event.imported)
             if ctx.stopped:
@@ -219,7 +230,7 @@ class Pipeline:
             else:
                 await handler(ctx)
             return True
-        except Exception as exc:  # noqa: BLE001 - isolation is the point
+        except Exception as exc:
             log.exception("feature %s failed on %s", feature.name, ref)
             uow.session.add(FeatureFailure(
                 org_id=ctx.group.org_id if ctx.group else 0, feature=feature.name,
@@ -248,10 +259,10 @@ class Pipeline:
                 status = TASK
             outbox.add(OutboxEntry(action, org_id, group.id if group else None, feature.name,
                                    ctx.now, status, locale))
-        for request in ctx.schedules:
+        for job in ctx.schedules:
             await self.scheduler.add(ctx.session, org_id=org_id,
                                      group_id=group.id if group else None, feature=feature.name,
-                                     request=request, caused_by=f"{platform}:{caused_by}")
+                                     request=job, caused_by=f"{platform}:{caused_by}")
 
     # --- scheduled jobs ------------------------------------------------------------------
 

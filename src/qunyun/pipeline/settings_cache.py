@@ -9,7 +9,12 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qunyun.community.settings import (
-    COMMUNITY_SECTION, CommunitySettings, GroupScope, load_layers, merge, revision,
+    COMMUNITY_SECTION,
+    CommunitySettings,
+    GroupScope,
+    load_layers,
+    merge,
+    revision,
 )
 from qunyun.core.features import FeatureRegistry, FeatureSettings
 

@@ -11,7 +11,7 @@ SCRATCH = "stats"
 
 async def handle(ctx: FeatureContext) -> None:
     event, group, member = ctx.event, ctx.group, ctx.member
-    if event is None or group is None or event.imported and not ctx.settings.count_imported:
+    if event is None or group is None or (event.imported and not ctx.settings.count_imported):
         return
     acc = ctx.uow.scratch(SCRATCH, StatsAccumulator)
     ctx.uow.before_commit(SCRATCH, lambda session: do_write(session, acc))

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qunyun.db.dialect import insert_for
@@ -56,13 +56,13 @@ async def do_write(session: AsyncSession, acc: StatsAccumulator) -> None:
         await session.execute(speakers, [{"group_id": g, "day": d, "person_id": p}
                                          for g, d, p in sorted(acc.speakers)])
         touched = sorted({(g, d) for g, d, _ in acc.speakers})
-        for group_id, day in touched:
-            distinct = (select(func.count()).select_from(DailySpeaker)
-                        .where(DailySpeaker.group_id == group_id, DailySpeaker.day == day)
-                        .scalar_subquery())
-            await session.execute(update(DailyStats)
-                                  .where(DailyStats.group_id == group_id, DailyStats.day == day)
-                                  .values(speakers=distinct))
+        distinct = (select(func.count()).select_from(DailySpeaker)
+                    .where(DailySpeaker.group_id == DailyStats.group_id,
+                           DailySpeaker.day == DailyStats.day)
+                    .scalar_subquery())
+        await session.execute(update(DailyStats)
+                              .where(tuple_(DailyStats.group_id, DailyStats.day).in_(touched))
+                              .values(speakers=distinct))
     acc.counts.clear()
     acc.speakers.clear()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 
 from qunyun.core.actions import ACTION_TYPES, Action
@@ -31,11 +32,9 @@ class BridgePlatform:
         for signal in self._signals.values():
             signal.set()
 
-    async def wait(self, org_id: int, timeout: float) -> None:
-        """Wait until new actions may be there for `org_id`, or until `timeout`."""
+    async def wait(self, org_id: int, seconds: float) -> None:
+        """Wait until new actions may be there for `org_id`, or for `seconds` at most."""
         signal = self._signals[org_id]
         signal.clear()
-        try:
-            await asyncio.wait_for(signal.wait(), timeout)
-        except TimeoutError:
-            pass
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(signal.wait(), seconds)
