@@ -61,7 +61,6 @@ class Delivery:
                 .where((ActionRecord.next_attempt_at.is_(None))
                        | (ActionRecord.next_attempt_at <= now))
                 .order_by(ActionRecord.seq).limit(limit))).all()
-            await session.rollback()
         held: set[tuple[str, str | None]] = set()
         soonest: float | None = None
         for row in rows:

@@ -1,0 +1,57 @@
+"""Read-side queries of the community model shared by the CLI, the API and the dashboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qunyun.community.models import Group, Membership, Person
+from qunyun.core.errors import NotFound
+
+
+async def find_group(session: AsyncSession, org_id: int, ref: str) -> Group:
+    """A group by `platform:platform_id`, by platform id alone, or by numeric id."""
+    query = select(Group).where(Group.org_id == org_id)
+    platform, _, platform_id = ref.partition(":")
+    if platform_id:
+        found = await session.scalar(query.where(Group.platform == platform,
+                                                 Group.platform_id == platform_id))
+    else:
+        found = await session.scalar(query.where(Group.platform_id == ref).order_by(Group.id))
+        if found is None and ref.isdigit():
+            found = await session.scalar(query.where(Group.id == int(ref)))
+    if found is None:
+        raise NotFound("no group {ref} in this organization", ref=ref)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    person_id: int
+    name: str
+    role: str
+    status: str
+    member_no: int | None
+    joined_at: datetime | None
+    left_at: datetime | None
+    last_active_at: datetime | None
+    message_count: int
+
+
+async def list_members(session: AsyncSession, *, group_id: int, status: str | None = None,
+                       limit: int | None = None, offset: int = 0) -> list[MemberRow]:
+    """Membership periods of a group, newest first (a re-joined member appears once per period)."""
+    query = (select(Membership, Person.display_name)
+             .join(Person, Person.id == Membership.person_id)
+             .where(Membership.group_id == group_id)
+             .order_by(Membership.id.desc()).offset(offset))
+    if status:
+        query = query.where(Membership.status == status)
+    if limit:
+        query = query.limit(limit)
+    rows = await session.execute(query)
+    return [MemberRow(m.person_id, name, m.role, m.status, m.member_no, m.joined_at, m.left_at,
+                      m.last_active_at, m.message_count) for m, name in rows]

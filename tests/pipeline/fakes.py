@@ -1,0 +1,74 @@
+"""Test-only features: the smallest handlers that exercise the pipeline's contract."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from qunyun.core import events as E
+from qunyun.core.actions import ActionRequest, send_message
+from qunyun.core.features import Feature, FeatureContext, FeatureSettings
+
+
+class EchoSettings(FeatureSettings):
+    enabled: bool = True
+    prefix: str = "echo: "
+
+
+async def _echo(ctx: FeatureContext) -> None:
+    assert ctx.event is not None
+    text_ = str(ctx.event.data.get("text", ""))
+    if text_.startswith("echo"):
+        ctx.emit(send_message(ctx.settings.prefix + text_, reply_to=ctx.event.data["message_id"]))
+
+
+async def _stopper(ctx: FeatureContext) -> None:
+    assert ctx.event is not None
+    if "spam" in str(ctx.event.data.get("text", "")):
+        ctx.emit(ActionRequest("message.delete", {"message_id": ctx.event.data["message_id"]}))
+        ctx.emit(ActionRequest("member.mute", {"seconds": 600}, member=ctx.event.member))
+        ctx.stop()
+
+
+async def _broken(ctx: FeatureContext) -> None:
+    # Writes something, asks for an action, then fails: none of it may survive.
+    await ctx.session.execute(text("UPDATE organizations SET name = 'broken' WHERE id > 0"))
+    ctx.emit(send_message("should never be sent"))
+    raise RuntimeError("boom")
+
+
+async def _remind(ctx: FeatureContext) -> None:
+    assert ctx.event is not None
+    if ctx.event.data.get("text") == "remind me":
+        ctx.schedule("reminder", ctx.now + timedelta(minutes=10),
+                     {"member": ctx.event.member}, key=f"remind:{ctx.event.member}")
+
+
+async def _remind_job(ctx: FeatureContext) -> None:
+    assert ctx.job is not None
+    ctx.emit(send_message(f"reminder for {ctx.job.payload['member']} at {ctx.now.isoformat()}"))
+
+
+def echo(order: int = 100) -> Feature:
+    return Feature(name="echo", title="Echo", description="Replies to echo.", order=order,
+                   events=frozenset({E.MESSAGE_POSTED}), settings_model=EchoSettings,
+                   handle=_echo, on_by_default=True)
+
+
+def stopper(order: int = 10) -> Feature:
+    return Feature(name="stopper", title="Stopper", description="Deletes spam and stops.",
+                   order=order, events=frozenset({E.MESSAGE_POSTED}),
+                   settings_model=EchoSettings, handle=_stopper, on_by_default=True)
+
+
+def broken(order: int = 50) -> Feature:
+    return Feature(name="broken", title="Broken", description="Always fails.", order=order,
+                   events=frozenset({E.MESSAGE_POSTED}), settings_model=EchoSettings,
+                   handle=_broken, on_by_default=True)
+
+
+def reminder() -> Feature:
+    return Feature(name="reminder", title="Reminder", description="Reminds later.", order=200,
+                   events=frozenset({E.MESSAGE_POSTED}), settings_model=EchoSettings,
+                   handle=_remind, on_job=_remind_job, on_by_default=True)

@@ -1,0 +1,72 @@
+"""Features in declared order, stop-propagation, isolation of failures, the outbox."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from qunyun.community.models import Organization
+from qunyun.features.stats.models import DailyStats
+from qunyun.pipeline.models import ActionRecord, FeatureFailure
+from tests import factories as f
+from tests.pipeline import fakes
+from tests.pipeline.conftest import RuntimeFactory
+
+
+async def test_actions_go_to_the_outbox_with_their_cause(make_runtime: RuntimeFactory) -> None:
+    rt, org = await make_runtime(fakes.echo())
+    msg = f.message("u1", "echo hello")
+    await rt.pipeline.ingest(org, [msg])
+    async with rt.sessions() as session:
+        [action] = (await session.scalars(select(ActionRecord))).all()
+    assert action.type == "message.send" and action.status == "pending"
+    assert action.data == {"text": "echo: echo hello", "reply_to": msg["data"]["message_id"]}
+    assert action.caused_by == msg["id"] and action.group_pid == "g1"
+    assert action.platform == "bridge" and action.feature == "echo"
+
+
+async def test_stop_propagation_skips_later_features(make_runtime: RuntimeFactory) -> None:
+    rt, org = await make_runtime(fakes.echo(order=100), fakes.stopper(order=10))
+    await rt.pipeline.ingest(org, [f.message("u1", "echo spam"), f.message("u1", "echo ok")])
+    async with rt.sessions() as session:
+        actions = (await session.scalars(select(ActionRecord).order_by(ActionRecord.seq))).all()
+        stats = await session.scalar(select(DailyStats))
+    assert [(a.feature, a.type) for a in actions] == [
+        ("stopper", "message.delete"), ("stopper", "member.mute"), ("echo", "message.send")]
+    assert stats is not None and stats.messages == 1  # the spam never reached stats
+
+
+async def test_a_broken_feature_is_isolated(make_runtime: RuntimeFactory) -> None:
+    rt, org = await make_runtime(fakes.broken(order=50), fakes.echo(order=100))
+    results = await rt.pipeline.ingest(org, [f.message("u1", "echo still works")])
+    assert results[0].status == "accepted"
+    async with rt.sessions() as session:
+        actions = (await session.scalars(select(ActionRecord))).all()
+        failure = await session.scalar(select(FeatureFailure))
+        names = (await session.scalars(select(Organization.name))).all()
+    assert [a.feature for a in actions] == ["echo"]
+    assert failure is not None and failure.feature == "broken"
+    assert "RuntimeError: boom" in failure.error and failure.event is not None
+    assert "broken" not in names  # its write was rolled back with its savepoint
+
+
+async def test_disabled_feature_does_not_run(make_runtime: RuntimeFactory) -> None:
+    from qunyun.community.settings import do_set_layer
+
+    rt, org = await make_runtime(fakes.echo())
+    async with rt.sessions() as session:
+        await do_set_layer(session, org_id=org, scope="organization", scope_id=org,
+                           feature="echo", values={"enabled": False}, at=f.BASE)
+        await session.commit()
+    await rt.pipeline.ingest(org, [f.message("u1", "echo nobody")])
+    async with rt.sessions() as session:
+        assert (await session.scalars(select(ActionRecord))).all() == []
+
+
+async def test_imported_history_is_never_delivered(make_runtime: RuntimeFactory) -> None:
+    rt, org = await make_runtime(fakes.echo())
+    old = f.message("u1", "echo from the past")
+    old["imported"] = True
+    await rt.pipeline.ingest(org, [old])
+    async with rt.sessions() as session:
+        [action] = (await session.scalars(select(ActionRecord))).all()
+    assert action.status == "skipped"

@@ -1,0 +1,41 @@
+"""Scheduled work fires as logical time passes it; replay gives the same result every time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from qunyun.core.clock import ManualClock
+from qunyun.pipeline.models import ActionRecord, ScheduledJob
+from tests import factories as f
+from tests.pipeline import fakes
+from tests.pipeline.conftest import RuntimeFactory
+
+
+async def test_jobs_fire_when_the_clock_passes(make_runtime: RuntimeFactory,
+                                               clock: ManualClock) -> None:
+    rt, org = await make_runtime(fakes.reminder())
+    clock.set(f.BASE)
+    await rt.pipeline.ingest(org, [f.message("u1", "remind me"), f.message("u1", "remind me")])
+    assert await rt.pipeline.tick() == 0
+    clock.advance(timedelta(minutes=10))
+    assert await rt.pipeline.tick() == 1
+    assert await rt.pipeline.tick() == 0
+    async with rt.sessions() as session:
+        [job] = (await session.scalars(select(ScheduledJob))).all()
+        [action] = (await session.scalars(select(ActionRecord))).all()
+    assert job.status == "fired"
+    assert action.caused_by == job.id
+    assert action.data["text"] == "reminder for u1 at 2026-11-22T00:10:00+00:00"
+
+
+async def test_replay_fires_jobs_at_event_time(make_runtime: RuntimeFactory) -> None:
+    rt, org = await make_runtime(fakes.reminder(), replay=True)
+    await rt.pipeline.ingest(org, [f.message("u1", "remind me", minutes=0),
+                                   f.message("u2", "later", minutes=30)])
+    async with rt.sessions() as session:
+        [action] = (await session.scalars(select(ActionRecord))).all()
+    # Fired before the 00:30 event, at its own due time, not at the wall clock's.
+    assert action.data["text"].endswith("at 2026-11-22T00:10:00+00:00")
+    assert action.status == "skipped"
