@@ -35,7 +35,7 @@ class FlakyPlatform:
 
 async def _actions(rt) -> list[ActionRecord]:  # type: ignore[no-untyped-def]
     async with rt.sessions() as session:
-        return list((await session.scalars(select(ActionRecord).order_by(ActionRecord.seq))))
+        return list(await session.scalars(select(ActionRecord).order_by(ActionRecord.seq)))
 
 
 async def test_retries_with_exponential_backoff(make_runtime: RuntimeFactory,
