@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from qunyun.app.bootstrap import DEFAULT_ORG_SLUG, Runtime, build_runtime, ensure_default_org
 from qunyun.community.service import get_organization_by_slug
@@ -57,7 +58,7 @@ def run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     try:
         return asyncio.run(_call(coro_fn))
     except QunyunError as exc:
-        console.print(f"[red]{exc.code}[/red]: {exc}")
+        console.print(f"[red]{exc.code}[/red]: {escape(str(exc))}")
         raise typer.Exit(2) from exc
 
 

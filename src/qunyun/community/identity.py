@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import cast
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession

@@ -15,12 +15,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from qunyun.community.models import Organization, SettingsLayer
+from qunyun.community.models import Community, Organization, SettingsLayer
 
 SCOPES = ("organization", "community", "playbook", "group")
+LANGUAGES = ("zh_CN", "en")
 COMMUNITY_SECTION = "community"
 
 
@@ -38,14 +40,16 @@ class CommunitySettings(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA time zone: {value}") from exc
+            raise PydanticCustomError("unknown_timezone", "unknown IANA time zone: {zone}",
+                                      {"zone": value}) from exc
         return value
 
     @field_validator("language")
     @classmethod
     def _known_language(cls, value: str) -> str:
-        if value not in ("zh_CN", "en"):
-            raise ValueError('must be "zh_CN" or "en"')
+        if value not in LANGUAGES:
+            raise PydanticCustomError("unknown_language", "must be one of: {choices}",
+                                      {"choices": ", ".join(LANGUAGES)})
         return value
 
 
@@ -76,10 +80,30 @@ LayerIndex = Mapping[tuple[str, int, str], Mapping[str, Any]]
 
 async def load_layers(session: AsyncSession, org_id: int) -> dict[tuple[str, int, str],
                                                                    dict[str, Any]]:
+    """Every layer document of an organization. The time zone and language set on the
+    organization and community records count as their layers' `community` section."""
+    layers: dict[tuple[str, int, str], dict[str, Any]] = {}
+    org = await session.execute(select(Organization.timezone, Organization.language)
+                                .where(Organization.id == org_id))
+    for timezone, language in org:
+        layers[("organization", org_id, COMMUNITY_SECTION)] = _given(timezone, language)
+    communities = await session.execute(
+        select(Community.id, Community.timezone, Community.language)
+        .where(Community.org_id == org_id))
+    for community_id, zone, lang in communities:
+        if zone or lang:
+            layers[("community", community_id, COMMUNITY_SECTION)] = _given(zone, lang)
     rows = await session.execute(
         select(SettingsLayer.scope, SettingsLayer.scope_id, SettingsLayer.feature,
                SettingsLayer.values).where(SettingsLayer.org_id == org_id))
-    return {(scope, scope_id, feature): values for scope, scope_id, feature, values in rows}
+    for scope, scope_id, feature, values in rows:
+        layers[(scope, scope_id, feature)] = {**layers.get((scope, scope_id, feature), {}),
+                                              **values}
+    return layers
+
+
+def _given(timezone: str | None, language: str | None) -> dict[str, Any]:
+    return {k: v for k, v in (("timezone", timezone), ("language", language)) if v}
 
 
 def merge(defaults: Mapping[str, Any], layers: LayerIndex, scope: GroupScope,
@@ -121,6 +145,7 @@ async def do_set_layer(session: AsyncSession, *, org_id: int, scope: str, scope_
     else:
         layer.values = values
         layer.updated_at = at
+    await session.flush()
     await bump_revision(session, org_id)
 
 
@@ -132,4 +157,5 @@ async def do_clear_scope(session: AsyncSession, *, org_id: int, scope: str,
         SettingsLayer.scope_id == scope_id))
     for layer in rows:
         await session.delete(layer)
+    await session.flush()
     await bump_revision(session, org_id)

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qunyun.core.errors import ErrorCollector, FieldError, InvalidInput
+from qunyun.core.i18n import N_
 
 CONFIG_FILE_ENV = "QUNYUN_CONFIG"
 DEFAULT_CONFIG_FILE = "qunyun.toml"
@@ -113,31 +114,45 @@ def _reason(item: Any) -> tuple[str, dict[str, Any]]:
     ctx = item.get("ctx") or {}
     if kind == "greater_than" and ctx.get("gt") == 0:
         if isinstance(item.get("input"), int):
-            return "must be a positive integer", {}
-        return "must be a positive number", {}
+            return N_("must be a positive integer"), {}
+        return N_("must be a positive number"), {}
     if kind == "greater_than":
-        return "must be greater than {limit}", {"limit": ctx.get("gt")}
+        return N_("must be greater than {limit}"), {"limit": ctx.get("gt")}
     if kind == "greater_than_equal" and ctx.get("ge") == 0:
-        return "must not be negative", {}
+        return N_("must not be negative"), {}
     if kind == "greater_than_equal":
-        return "must be at least {limit}", {"limit": ctx.get("ge")}
+        return N_("must be at least {limit}"), {"limit": ctx.get("ge")}
     if kind in ("less_than_equal", "less_than"):
-        return "must be at most {limit}", {"limit": ctx.get("le", ctx.get("lt"))}
+        return N_("must be at most {limit}"), {"limit": ctx.get("le", ctx.get("lt"))}
     if kind == "literal_error":
-        return "must be one of: {choices}", {"choices": ctx.get("expected", "")}
+        return N_("must be one of: {choices}"), {"choices": ctx.get("expected", "")}
+    if kind in ("too_short", "string_too_short"):
+        return N_("must have at least {limit} items or characters"), {
+            "limit": ctx.get("min_length")}
+    if kind in ("too_long", "string_too_long"):
+        return N_("must have at most {limit} items or characters"), {
+            "limit": ctx.get("max_length")}
+    if kind == "string_pattern_mismatch":
+        return N_("does not match the pattern {pattern}"), {"pattern": ctx.get("pattern")}
+    if kind == "unknown_timezone":
+        return N_("unknown IANA time zone: {zone}"), {"zone": ctx.get("zone")}
+    if kind == "unknown_language":
+        return N_("must be one of: {choices}"), {"choices": ctx.get("choices")}
     reasons = {
-        "extra_forbidden": "unknown key",
-        "missing": "is required",
-        "bool_type": "must be true or false",
-        "bool_parsing": "must be true or false",
-        "int_type": "must be an integer",
-        "int_parsing": "must be an integer",
-        "string_type": "must be a string",
-        "list_type": "must be a list",
-        "float_type": "must be a number",
-        "float_parsing": "must be a number",
-        "dict_type": "must be a table",
-        "model_type": "must be a table",
+        "extra_forbidden": N_("unknown key"),
+        "missing": N_("is required"),
+        "bool_type": N_("must be true or false"),
+        "bool_parsing": N_("must be true or false"),
+        "int_type": N_("must be an integer"),
+        "int_parsing": N_("must be an integer"),
+        "string_type": N_("must be a string"),
+        "list_type": N_("must be a list"),
+        "float_type": N_("must be a number"),
+        "float_parsing": N_("must be a number"),
+        "dict_type": N_("must be a table"),
+        "tuple_type": N_("must be a list"),
+        "set_type": N_("must be a list"),
+        "model_type": N_("must be a table"),
     }
     if kind in reasons:
         return reasons[kind], {}

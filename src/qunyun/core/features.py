@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
+# The settings section every feature reads (time zone, language); no feature may take its name.
+RESERVED_SECTION = "community"
 
 
 class FeatureSettings(BaseModel):
@@ -149,6 +151,9 @@ class FeatureRegistry:
 
     def __init__(self, features: list[Feature]) -> None:
         names = [f.name for f in features]
+        if RESERVED_SECTION in names:
+            raise ValueError(f"{RESERVED_SECTION!r} is the community settings section, "
+                             "not a feature name")
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise ValueError(f"feature registered twice: {sorted(duplicates)}")

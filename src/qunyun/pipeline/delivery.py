@@ -20,6 +20,7 @@ from qunyun.core.actions import Action
 from qunyun.core.clock import Clock
 from qunyun.core.config import PlatformConfig, RateLimitConfig
 from qunyun.core.errors import NotFound
+from qunyun.core.i18n import N_
 from qunyun.core.platform import DeliveryResult, Platform, RateLimit
 from qunyun.pipeline.models import ActionRecord
 from qunyun.pipeline.outbox import DISPATCHED, DONE, FAILED, PENDING, TASK, create_task
@@ -153,7 +154,7 @@ async def _to_task(session: AsyncSession, row: ActionRecord, now: datetime,
     row.status, row.finished_at = TASK, now
     row.last_error = reason
     await create_task(session, row.org_id, row.group_id, row.seq, to_action(row), now, "zh_CN",
-                      reason=reason or "the platform cannot perform this action")
+                      reason=reason or N_("the platform cannot perform this action"))
 
 
 async def acknowledge(session: AsyncSession, *, org_id: int, action_id: str, result: str,

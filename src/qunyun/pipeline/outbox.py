@@ -18,7 +18,7 @@ from qunyun.community.models import Membership
 from qunyun.community.roles import MEMBERSHIP_ACTIVE, TASK_ASSIGNEE_ROLES
 from qunyun.core import actions as A
 from qunyun.core.actions import Action
-from qunyun.core.i18n import gettext
+from qunyun.core.i18n import N_, gettext
 from qunyun.pipeline.models import ActionRecord, StaffTask
 
 PENDING = "pending"
@@ -77,7 +77,7 @@ async def _create_tasks(session: AsyncSession, entries: list[OutboxEntry]) -> No
     for entry in entries:
         await create_task(session, entry.org_id, entry.group_id, seqs[entry.action.id],
                           entry.action, entry.created_at, entry.locale,
-                          reason="the platform cannot perform this action")
+                          reason=N_("the platform cannot perform this action"))
 
 
 async def create_task(session: AsyncSession, org_id: int, group_id: int | None, action_seq: int,
@@ -112,9 +112,9 @@ def task_content(kind: str, data: Mapping[str, Any], member: str | None, locale:
     who = member or ""
     if kind in (A.SEND_MESSAGE, A.SEND_PRIVATE_MESSAGE, A.SET_ANNOUNCEMENT):
         intro = {
-            A.SEND_MESSAGE: "Post this message in the group:",
-            A.SEND_PRIVATE_MESSAGE: "Send this private message to {member}:",
-            A.SET_ANNOUNCEMENT: "Set this as the group announcement:",
+            A.SEND_MESSAGE: N_("Post this message in the group:"),
+            A.SEND_PRIVATE_MESSAGE: N_("Send this private message to {member}:"),
+            A.SET_ANNOUNCEMENT: N_("Set this as the group announcement:"),
         }[kind]
         return gettext(intro, locale, member=who) + "\n\n" + str(data.get("text", ""))
     if kind == A.DELETE_MESSAGE:
@@ -132,7 +132,7 @@ def task_content(kind: str, data: Mapping[str, Any], member: str | None, locale:
                            member=who)
         return gettext("Remove member {member} from the group.", locale, member=who)
     if kind == A.MUTE_ALL:
-        key = "Turn on mute-all in the group." if data.get("on") else \
-            "Turn off mute-all in the group."
+        key = N_("Turn on mute-all in the group.") if data.get("on") else \
+            N_("Turn off mute-all in the group.")
         return gettext(key, locale)
     return gettext("Perform action {kind} in the group.", locale, kind=kind)

@@ -54,6 +54,10 @@ class SettingsCache:
     def _build(self, entry: _OrgEntry, scope: GroupScope) -> GroupSettings:
         community_values = merge(CommunitySettings().model_dump(), entry.layers, scope,
                                  COMMUNITY_SECTION).values
+        try:
+            community = CommunitySettings.model_validate(community_values)
+        except ValidationError:
+            community = CommunitySettings()  # as for features: never stop the pipeline
         features: dict[str, FeatureSettings] = {}
         for feature in self._registry:
             defaults = feature.default_settings().model_dump()
@@ -64,4 +68,4 @@ class SettingsCache:
                 # Stored layers were validated when written; a feature upgrade may still
                 # invalidate them. Fall back to defaults rather than stop the pipeline.
                 features[feature.name] = feature.default_settings()
-        return GroupSettings(CommunitySettings.model_validate(community_values), features)
+        return GroupSettings(community, features)
