@@ -1,0 +1,110 @@
+"""What endpoints depend on: the runtime, a session per request, the caller's token and locale.
+
+Every token is scoped to one organization; endpoints receive it as a `Principal` and filter every
+query by `principal.org_id`. A REST endpoint takes an `api` token, a bridge endpoint a `bridge`
+token; the other kind is refused with 403, a missing or unknown token with 401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qunyun.app.bootstrap import Runtime
+from qunyun.community.service import TOKEN_KINDS, access_token
+from qunyun.core.errors import Forbidden, Unauthorized
+from qunyun.core.i18n import normalize_locale
+
+API = "api"
+BRIDGE = "bridge"
+
+_api_bearer = HTTPBearer(scheme_name="ApiToken", auto_error=False,
+                         description="An `api` token: `qunyun token create --kind api`.")
+_bridge_bearer = HTTPBearer(scheme_name="BridgeToken", auto_error=False,
+                            description="A `bridge` token: `qunyun token create --kind bridge`.")
+Credentials = HTTPAuthorizationCredentials | None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the token's organization, its name and its kind."""
+
+    org_id: int
+    token_id: int
+    name: str
+    kind: str
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def stopping(request: Request) -> asyncio.Event:
+    """Set once the server is shutting down."""
+    event: asyncio.Event = request.app.state.stopping
+    return event
+
+
+def request_locale(request: Request) -> str:
+    return normalize_locale(request.headers.get("accept-language"))
+
+
+async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request; the endpoint commits what it changes, the rest is rolled back."""
+    async with get_runtime(request).sessions() as session:
+        yield session
+
+
+async def authenticate(session: AsyncSession, credentials: Credentials, kind: str) -> Principal:
+    """The principal of a live token of `kind`; 401 without one, 403 for a token of another kind."""
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise Unauthorized("an Authorization: Bearer token is required")
+    token = credentials.credentials
+    try:
+        row = await access_token(session, token, kind)
+    except Unauthorized:
+        for other in TOKEN_KINDS:
+            if other != kind and await _is_token(session, token, other):
+                raise Forbidden(
+                    "this endpoint needs a token of kind {kind}, not {actual}",
+                    actual=other, kind=kind) from None
+        raise
+    return Principal(org_id=row.org_id, token_id=row.id, name=row.name, kind=row.kind)
+
+
+async def _is_token(session: AsyncSession, token: str, kind: str) -> bool:
+    try:
+        await access_token(session, token, kind)
+    except Unauthorized:
+        return False
+    return True
+
+
+async def api_principal(
+    session: Annotated[AsyncSession, Depends(request_session)],
+    credentials: Annotated[Credentials, Depends(_api_bearer)],
+) -> Principal:
+    return await authenticate(session, credentials, API)
+
+
+async def bridge_principal(
+    request: Request, credentials: Annotated[Credentials, Depends(_bridge_bearer)],
+) -> Principal:
+    """Bridge endpoints hold no session while they work (ingest and long polls open their own)."""
+    async with get_runtime(request).sessions() as session:
+        return await authenticate(session, credentials, BRIDGE)
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+SessionDep = Annotated[AsyncSession, Depends(request_session)]
+ApiCaller = Annotated[Principal, Depends(api_principal)]
+BridgeCaller = Annotated[Principal, Depends(bridge_principal)]
+Locale = Annotated[str, Depends(request_locale)]
+Stopping = Annotated[asyncio.Event, Depends(stopping)]

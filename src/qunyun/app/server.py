@@ -1,0 +1,105 @@
+"""Serving: build the runtime (which migrates), create the API, run it under uvicorn.
+
+While the server runs, two background loops live in the app's lifespan: delivery (actions leave
+the outbox) and the scheduler (jobs fire as the clock passes their due time, checked every
+second). Both stop cleanly on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+
+import uvicorn
+from fastapi import FastAPI
+
+from qunyun.api import create_app
+from qunyun.app.bootstrap import Runtime, build_runtime
+from qunyun.core.config import Config
+
+log = logging.getLogger(__name__)
+
+TICK_S = 1.0
+STOP_TIMEOUT_S = 10.0
+# Long polls hold connections for up to a minute; shutdown does not wait for them that long.
+GRACEFUL_SHUTDOWN_S = 5
+
+
+async def run_every(interval: float, work: Callable[[], Awaitable[object]],
+                    stop: asyncio.Event) -> None:
+    """Call `work` every `interval` seconds until `stop` is set; a failed round is logged."""
+    while not stop.is_set():
+        try:
+            await work()
+        except Exception:
+            log.exception("background round failed")
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+
+
+@asynccontextmanager
+async def background_work(runtime: Runtime) -> AsyncIterator[None]:
+    """Delivery and the scheduler, running alongside the API."""
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(runtime.delivery.run_forever(stop), name="qunyun-delivery"),
+        asyncio.create_task(run_every(TICK_S, runtime.pipeline.tick, stop),
+                            name="qunyun-scheduler"),
+    ]
+    try:
+        yield
+    finally:
+        await _stop(tasks, stop, runtime)
+
+
+async def _stop(tasks: list[asyncio.Task[None]], stop: asyncio.Event, runtime: Runtime) -> None:
+    stop.set()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STOP_TIMEOUT_S
+    pending = set(tasks)
+    while pending and loop.time() < deadline:
+        # Wake delivery again and again: a wake-up that lands between two rounds is lost.
+        runtime.delivery.wake()
+        _done, pending = await asyncio.wait(pending, timeout=0.1)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+
+
+class _Server(uvicorn.Server):
+    """Tells the app when shutdown begins, so long polls end before connections are cut."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+        super().__init__(config)
+        self._app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._app.state.stopping.set()
+        await super().shutdown(sockets)
+
+
+def server_app(runtime: Runtime) -> FastAPI:
+    """The API with the background work in its lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async with background_work(runtime):
+            yield
+
+    return create_app(runtime, lifespan=lifespan)
+
+
+async def serve(config: Config) -> None:
+    """Migrate, then serve until interrupted (SIGINT / SIGTERM)."""
+    runtime = await build_runtime(config)
+    try:
+        app = server_app(runtime)
+        server = _Server(uvicorn.Config(
+            app, host=config.host, port=config.port, log_level=config.log_level.lower(),
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S, lifespan="on"), app)
+        await server.serve()
+    finally:
+        await runtime.close()
