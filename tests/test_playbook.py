@@ -131,7 +131,7 @@ BAD_PLAYBOOKS = {
     "unknown timezone": (HEAD + '[community]\ntimezone = "Mars/Olympus_Mons"\n',
                          ["community.timezone: unknown IANA time zone: Mars/Olympus_Mons"]),
     "unknown language": (HEAD + '[community]\nlanguage = "fr"\n',
-                         ['community.language: must be "zh_CN" or "en"']),
+                         ['community.language: must be one of: zh_CN, en']),
     "missing version": ('name = "p"\n', ["version: is required"]),
     "missing name": ("version = 1\n", ["name: is required"]),
     "empty name": ('version = 1\nname = "  "\n', ["name: must not be empty"]),

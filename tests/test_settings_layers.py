@@ -108,7 +108,8 @@ async def test_the_community_section_is_layered_too(rt: Runtime, org: int) -> No
     await set_layer(rt, org, "organization", org, "community", timezone="Europe/Paris")
     await set_layer(rt, org, "community", other, "community", language="en")
     assert await setting(rt, g1, "community", "timezone") == ("Europe/Paris", "organization")
-    assert await setting(rt, g1, "community", "language") == ("zh_CN", "default")
+    # The organization record's own language counts as its layer.
+    assert await setting(rt, g1, "community", "language") == ("zh_CN", "organization")
     assert await setting(rt, g2, "community", "language") == ("en", "community")
 
 

@@ -89,3 +89,14 @@ async def test_the_log_keeps_the_canonical_event(runtime: Runtime, org_id: int) 
     assert record.type == "message.posted" and record.external_id == raw["id"]
     assert '"text":"签到"' in record.body
     assert record.at.isoformat() == "2026-11-22T00:05:00+00:00"
+
+
+async def test_values_too_long_for_storage_are_rejected(runtime: Runtime, org_id: int) -> None:
+    long_name = f.joined("u1", name="名" * 201)
+    bad_platform = f.message("u1", platform="Some Platform!")
+    results = await runtime.pipeline.ingest(org_id, [long_name, bad_platform])
+    assert [r.as_dict("en")["errors"][0] for r in results] == [
+        {"path": "data.name", "reason": "must be at most 200 characters"},
+        {"path": "platform", "reason": "must be a platform name: lowercase letters, digits, "
+                                       "- or _, at most 32 characters"}]
+    assert await count(runtime, EventRecord) == 0

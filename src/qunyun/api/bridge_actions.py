@@ -8,6 +8,7 @@ The cursor is the `seq` of the last action returned, as a string.
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -23,7 +24,7 @@ from qunyun.pipeline.delivery import acknowledge, to_action
 from qunyun.pipeline.models import ActionRecord
 from qunyun.pipeline.outbox import DISPATCHED
 
-# Re-check at least this often while waiting: a wake-up may come before the dispatch is visible.
+# Wait in slices this long so a poll notices that the server is stopping.
 POLL_SLICE_S = 1.0
 
 router = APIRouter(tags=["bridge"])
@@ -87,11 +88,13 @@ async def poll_actions(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     while True:
+        changed = runtime.bridge.changed(caller.org_id)  # before the query: no lost wake-up
         rows = await dispatched_after(runtime, caller.org_id, cursor, limit)
         remaining = deadline - loop.time()
         if rows or remaining <= 0 or stopping.is_set():
             break
-        await runtime.bridge.wait(caller.org_id, min(remaining, POLL_SLICE_S))
+        with suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), min(remaining, POLL_SLICE_S))
     return ActionsOut(actions=[to_action(r).to_json() for r in rows],
                       cursor=str(rows[-1].seq if rows else cursor))
 
@@ -100,11 +103,7 @@ async def _acknowledge(session: AsyncSession, runtime: Runtime, org_id: int, act
                        ack: AckIn) -> AckOut:
     row = await acknowledge(session, org_id=org_id, action_id=action_id, result=ack.result,
                             reason=ack.reason, now=runtime.clock.now())
-    # `acknowledge` leaves `row.status` expired (a bulk UPDATE): read it back explicitly.
-    await session.flush()
-    status = await session.scalar(select(ActionRecord.status)
-                                  .where(ActionRecord.seq == row.seq))
-    return AckOut(id=action_id, status=status)
+    return AckOut(id=action_id, status=row.status)
 
 
 @router.post("/bridge/actions/{action_id}/ack", response_model_exclude_none=True)

@@ -84,7 +84,8 @@ async def build_runtime(config: Config, *, clock: Clock | None = None, replay: b
     pipeline = Pipeline(sessions, registry, clock, capabilities, record_only=replay)
     runtime = Runtime(config, engine, sessions, registry, clock, pipeline,
                       Delivery(sessions, lambda n: runtime.platform_for(n), config.platform,
-                               clock), adapters)
+                               clock, on_dispatched=lambda org: runtime.bridge.signal(org)),
+                      adapters)
     pipeline.on_commit.append(runtime.delivery.wake)
     return runtime
 

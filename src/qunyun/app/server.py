@@ -52,18 +52,12 @@ async def background_work(runtime: Runtime) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await _stop(tasks, stop, runtime)
+        await _stop(tasks, stop)
 
 
-async def _stop(tasks: list[asyncio.Task[None]], stop: asyncio.Event, runtime: Runtime) -> None:
+async def _stop(tasks: list[asyncio.Task[None]], stop: asyncio.Event) -> None:
     stop.set()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + STOP_TIMEOUT_S
-    pending = set(tasks)
-    while pending and loop.time() < deadline:
-        # Wake delivery again and again: a wake-up that lands between two rounds is lost.
-        runtime.delivery.wake()
-        _done, pending = await asyncio.wait(pending, timeout=0.1)
+    _done, pending = await asyncio.wait(tasks, timeout=STOP_TIMEOUT_S)
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)

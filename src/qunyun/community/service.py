@@ -73,6 +73,9 @@ async def do_create_group(session: AsyncSession, *, org_id: int, platform: str,
         raise InvalidInput("purpose must be one of: {choices}", choices=", ".join(PURPOSES))
     if capacity is not None and capacity <= 0:
         raise InvalidInput("capacity must be a positive integer")
+    if community_id is not None and await session.scalar(select(Community.id).where(
+            Community.id == community_id, Community.org_id == org_id)) is None:
+        raise NotFound("no such community: {id}", id=community_id)
     exists = await session.scalar(select(Group.id).where(
         Group.org_id == org_id, Group.platform == platform, Group.platform_id == platform_id))
     if exists:

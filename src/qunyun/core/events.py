@@ -6,6 +6,7 @@ sees exactly what to fix. A rejected event never reaches the pipeline.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,11 +33,30 @@ LEAVE_REASONS = ("quit", "kicked", "dismissed")
 MESSAGE_KINDS = ("text", "image", "voice", "video", "link", "file", "sticker", "card", "other")
 
 Check = Callable[[Any, str, ErrorCollector], None]
+PLATFORM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
 def _is_str(value: Any, path: str, errors: ErrorCollector) -> None:
     if not isinstance(value, str):
         errors.add(path, "must be a string")
+
+
+def _short_str(limit: int) -> Check:
+    """A string stored in a column of `limit` characters."""
+
+    def check(value: Any, path: str, errors: ErrorCollector) -> None:
+        if not isinstance(value, str):
+            errors.add(path, "must be a string")
+        elif len(value) > limit:
+            errors.add(path, "must be at most {limit} characters", limit=limit)
+
+    return check
+
+
+def _is_platform(value: Any, path: str, errors: ErrorCollector) -> None:
+    if not isinstance(value, str) or not PLATFORM_NAME.match(value):
+        errors.add(path, "must be a platform name: lowercase letters, digits, - or _, "
+                         "at most 32 characters")
 
 
 def _is_id(value: Any, path: str, errors: ErrorCollector) -> None:
@@ -98,13 +118,13 @@ _MEDIA_FIELDS: dict[str, tuple[bool, Check]] = {
 # type -> {field: (required, check)}
 DATA_FIELDS: dict[str, dict[str, tuple[bool, Check]]] = {
     MEMBER_JOINED: {
-        "name": (True, _is_str),
+        "name": (True, _short_str(200)),
         "inviter": (False, _is_id),
         "via": (False, _one_of(*JOIN_VIA)),
-        "code": (False, _is_str),
+        "code": (False, _short_str(200)),
     },
     MEMBER_LEFT: {"reason": (True, _one_of(*LEAVE_REASONS)), "by": (False, _is_id)},
-    MEMBER_RENAMED: {"name": (True, _is_str)},
+    MEMBER_RENAMED: {"name": (True, _short_str(200))},
     MESSAGE_POSTED: {
         "message_id": (True, _is_id),
         "kind": (True, _one_of(*MESSAGE_KINDS)),
@@ -113,12 +133,12 @@ DATA_FIELDS: dict[str, dict[str, tuple[bool, Check]]] = {
         "mentions": (False, _list_of_ids),
         "urls": (False, _list_of_ids),
         "media": (False, _media),
-        "name": (False, _is_str),
+        "name": (False, _short_str(200)),
     },
     MESSAGE_RECALLED: {"message_id": (True, _is_id)},
     REACTION_ADDED: {"message_id": (True, _is_id), "emoji": (True, _is_id)},
     GROUP_CREATED: {
-        "name": (True, _is_str),
+        "name": (True, _short_str(200)),
         "owner": (False, _is_id),
         "capacity": (False, _is_nonneg_int),
         "notice": (False, _is_str),
@@ -133,7 +153,7 @@ DATA_FIELDS: dict[str, dict[str, tuple[bool, Check]]] = {
 }
 DATA_FIELDS[GROUP_UPDATED] = {
     **DATA_FIELDS[GROUP_CREATED],
-    "name": (False, _is_str),
+    "name": (False, _short_str(200)),
 }
 EVENT_TYPES = tuple(DATA_FIELDS)
 # Types that happen to one member and so need `member`.
@@ -203,8 +223,8 @@ def parse_event(raw: Any) -> Event:
         raise InvalidInput("an event must be a JSON object")
     if raw.get("v") != PROTOCOL_VERSION:
         errors.add("v", "must be {expected}", expected=PROTOCOL_VERSION)
-    for name in ("id", "platform"):
-        _is_id(raw.get(name), name, errors)
+    _is_id(raw.get("id"), "id", errors)
+    _is_platform(raw.get("platform"), "platform", errors)
     kind = raw.get("type")
     if kind not in DATA_FIELDS:
         errors.add("type", "must be one of: {choices}", choices=", ".join(EVENT_TYPES))

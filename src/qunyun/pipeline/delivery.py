@@ -8,14 +8,14 @@ group whose next action must wait holds its later ones back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from qunyun.community.models import Organization
 from qunyun.core.actions import Action
 from qunyun.core.clock import Clock
 from qunyun.core.config import PlatformConfig, RateLimitConfig
@@ -42,8 +42,11 @@ def backoff_seconds(attempts: int, config: PlatformConfig) -> float:
 class Delivery:
     def __init__(self, sessions: async_sessionmaker[AsyncSession],
                  platform_for: Callable[[str], Platform],
-                 config_for: Callable[[str], PlatformConfig], clock: Clock) -> None:
+                 config_for: Callable[[str], PlatformConfig], clock: Clock,
+                 on_dispatched: Callable[[int], None] | None = None) -> None:
         self._sessions = sessions
+        # Called with the organization id once a `dispatched` action is committed (bridge polls).
+        self._on_dispatched = on_dispatched
         self._platform_for = platform_for
         self._config_for = config_for
         self._clock = clock
@@ -101,6 +104,8 @@ class Delivery:
             assert record is not None
             await self._record(session, record, result, config, now)
             await session.commit()
+        if result.status == "dispatched" and self._on_dispatched is not None:
+            self._on_dispatched(row.org_id)
         return result.status in ("done", "dispatched")
 
     async def _record(self, session: AsyncSession, row: ActionRecord, result: DeliveryResult,
@@ -131,18 +136,23 @@ class Delivery:
         return None if due is None else max(0.0, (due - now).total_seconds())
 
     async def run_forever(self, stop: asyncio.Event, idle_s: float = 5.0) -> None:
+        """Deliver until `stop` is set; sleep until woken, until something is due, or `idle_s`."""
         while not stop.is_set():
+            self._wake.clear()  # before the round: a wake-up during it starts another round
             try:
                 wait = await self.run_once()
             except Exception:
                 log.exception("delivery round failed")
                 wait = idle_s
-            self._wake.clear()
-            timeout = idle_s if wait is None else min(idle_s, max(wait, 0.001))
             if wait == 0.0:
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            timeout = idle_s if wait is None else min(idle_s, wait)
+            woken = asyncio.ensure_future(self._wake.wait())
+            stopped = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({woken, stopped}, timeout=timeout,
+                               return_when=asyncio.FIRST_COMPLETED)
+            for waiter in (woken, stopped):
+                waiter.cancel()
 
 
 def _limit(config: RateLimitConfig) -> RateLimit:
@@ -153,7 +163,10 @@ async def _to_task(session: AsyncSession, row: ActionRecord, now: datetime,
                    reason: str | None) -> None:
     row.status, row.finished_at = TASK, now
     row.last_error = reason
-    await create_task(session, row.org_id, row.group_id, row.seq, to_action(row), now, "zh_CN",
+    language = await session.scalar(select(Organization.language)
+                                    .where(Organization.id == row.org_id))
+    await create_task(session, row.org_id, row.group_id, row.seq, to_action(row), now,
+                      language or "zh_CN",
                       reason=reason or N_("the platform cannot perform this action"))
 
 
@@ -173,6 +186,5 @@ async def acknowledge(session: AsyncSession, *, org_id: int, action_id: str, res
         row.last_error = reason or "failed"
     else:
         await _to_task(session, row, now, reason)
-    await session.execute(update(ActionRecord).where(ActionRecord.seq == row.seq)
-                          .values(status=row.status))
+    await session.flush()
     return row

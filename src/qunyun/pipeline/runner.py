@@ -34,6 +34,7 @@ from qunyun.core.features import (
     Job,
     MemberInfo,
 )
+from qunyun.core.i18n import gettext
 from qunyun.db.dialect import bulk_insert
 from qunyun.db.uow import UnitOfWork
 from qunyun.pipeline.identities import platform_keys, resolve_group, resolve_member
@@ -60,9 +61,21 @@ class IngestResult:
         body: dict[str, Any] = {"index": self.index, "id": self.id, "status": self.status}
         if self.errors:
             body["reason"] = "; ".join(e.render(locale) for e in self.errors)
-            body["errors"] = [{"path": e.path, "reason": e.render(locale).split(": ", 1)[-1]}
+            body["errors"] = [{"path": e.path,
+                               "reason": gettext(e.reason, locale, **dict(e.params))}
                               for e in self.errors]
         return body
+
+
+@dataclass(frozen=True, slots=True)
+class _Cause:
+    """What caused a handler run: an event or a job, in one organization."""
+
+    org_id: int
+    platform: str
+    id: str  # the event id or the job id: an action's `caused_by`
+    ref: str  # how logs and failure records name it
+    skip: bool  # record actions without delivering them (imported history)
 
 
 @dataclass
@@ -199,7 +212,8 @@ class Pipeline:
             "imported": event.imported, "body": orjson.dumps(event.to_json()).decode()})
         settings = self._group_settings(group, batch.org_id)
         info = _group_info(group, settings) if group else None
-        caused_by = event.id
+        cause = _Cause(batch.org_id, event.platform, event.id, f"{event.platform}:{event.id}",
+                       skip=event.imported)
         for feature in self.registry.for_event(event.type):
             feature_settings = settings.features[feature.name] if settings else \
                 feature.default_settings()
@@ -207,10 +221,8 @@ class Pipeline:
                 continue
             ctx = FeatureContext(uow=batch.uow, clock=self.clock, now=event.at, group=info,
                                  member=member, settings=feature_settings, event=event)
-            ref = f"{event.platform}:{event.id}"
-            if await self._run(batch.uow, feature, feature.handle, ctx, ref):
-                await self._collect(batch, feature, ctx, caused_by, group, event.platform,
-                                    skip=event.imported)
+            if await self._run(batch.uow, feature, feature.handle, ctx, cause):
+                await self._collect(batch.outbox, feature, ctx, cause, group)
             if ctx.stopped:
                 break
 
@@ -221,7 +233,7 @@ class Pipeline:
                                                    group.playbook_id, group.id))
 
     async def _run(self, uow: UnitOfWork, feature: Feature, handler: Handler,
-                   ctx: FeatureContext, ref: str) -> bool:
+                   ctx: FeatureContext, cause: _Cause) -> bool:
         """Run one handler, isolated: a failure is logged and recorded, the others go on."""
         try:
             if feature.savepoint:
@@ -231,38 +243,37 @@ class Pipeline:
                 await handler(ctx)
             return True
         except Exception as exc:
-            log.exception("feature %s failed on %s", feature.name, ref)
+            log.exception("feature %s failed on %s", feature.name, cause.ref)
             uow.session.add(FeatureFailure(
-                org_id=ctx.group.org_id if ctx.group else 0, feature=feature.name,
-                event=ref if ctx.event else None, job_id=ctx.job.id if ctx.job else None,
+                org_id=cause.org_id, feature=feature.name,
+                event=cause.ref if ctx.event else None, job_id=ctx.job.id if ctx.job else None,
                 error="".join(traceback.format_exception_only(exc)).strip()[:2000],
                 at=ctx.now))
             return False
 
-    async def _collect(self, batch_or_outbox: _Batch | Outbox, feature: Feature,
-                       ctx: FeatureContext, caused_by: str, group: GroupRow | None,
-                       platform: str, *, skip: bool) -> None:
-        outbox = batch_or_outbox.outbox if isinstance(batch_or_outbox, _Batch) else \
-            batch_or_outbox
-        org_id = ctx.group.org_id if ctx.group else getattr(batch_or_outbox, "org_id", 0)
+    async def _collect(self, outbox: Outbox, feature: Feature, ctx: FeatureContext,
+                       cause: _Cause, group: GroupRow | None) -> None:
+        """Turn a handler's requests into outbox entries and scheduled jobs."""
         locale = ctx.group.language if ctx.group else "zh_CN"
+        platform = cause.platform
         for seq, request in enumerate(ctx.actions):
-            target = group.platform_id if group else request.group
-            action = Action(id=action_id(f"{org_id}:{platform}:{caused_by}", feature.name, seq),
-                            type=request.type, platform=platform, group=request.group or target,
-                            member=request.member, caused_by=caused_by, data=request.data)
-            if skip or self.record_only:
+            action = Action(
+                id=action_id(f"{cause.org_id}:{platform}:{cause.id}", feature.name, seq),
+                type=request.type, platform=platform,
+                group=request.group or (group.platform_id if group else None),
+                member=request.member, caused_by=cause.id, data=request.data)
+            if cause.skip or self.record_only:
                 status = SKIPPED
             elif action.type in self._capabilities(platform):
                 status = PENDING
             else:
                 status = TASK
-            outbox.add(OutboxEntry(action, org_id, group.id if group else None, feature.name,
-                                   ctx.now, status, locale))
+            outbox.add(OutboxEntry(action, cause.org_id, group.id if group else None,
+                                   feature.name, ctx.now, status, locale))
         for job in ctx.schedules:
-            await self.scheduler.add(ctx.session, org_id=org_id,
+            await self.scheduler.add(ctx.session, org_id=cause.org_id,
                                      group_id=group.id if group else None, feature=feature.name,
-                                     request=job, caused_by=f"{platform}:{caused_by}")
+                                     request=job, caused_by=cause.ref)
 
     # --- scheduled jobs ------------------------------------------------------------------
 
@@ -290,9 +301,9 @@ class Pipeline:
         ctx = FeatureContext(uow=uow, clock=self.clock, now=job.due_at,
                              group=_group_info(row, settings) if row and settings else None,
                              member=None, settings=feature_settings, job=job)
-        if await self._run(uow, feature, feature.on_job, ctx, job.id):
-            await self._collect(outbox, feature, ctx, job.id, row,
-                                row.platform if row else "bridge", skip=False)
+        cause = _Cause(org_id, row.platform if row else "bridge", job.id, job.id, skip=False)
+        if await self._run(uow, feature, feature.on_job, ctx, cause):
+            await self._collect(outbox, feature, ctx, cause, row)
 
 
 def _group_info(group: GroupRow, settings: GroupSettings | None) -> GroupInfo:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections import defaultdict
 
 from qunyun.core.actions import ACTION_TYPES, Action
 from qunyun.core.platform import DeliveryResult, RateLimit, RateLimits
@@ -22,19 +20,20 @@ class BridgePlatform:
 
     def __init__(self, limits: RateLimits | None = None) -> None:
         self.rate_limits = limits or RateLimits(RateLimit(1000, 1000), RateLimit(100, 100))
-        self._signals: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
+        self._changed: dict[int, asyncio.Event] = {}
 
     async def deliver(self, action: Action) -> DeliveryResult:
-        self.signal_all()
         return DeliveryResult("dispatched")
 
-    def signal_all(self) -> None:
-        for signal in self._signals.values():
-            signal.set()
+    def changed(self, org_id: int) -> asyncio.Event:
+        """An event set at the next `signal` for `org_id`. Take it *before* looking for actions,
+        so a signal that comes while looking is not missed."""
+        if org_id not in self._changed:
+            self._changed[org_id] = asyncio.Event()
+        return self._changed[org_id]
 
-    async def wait(self, org_id: int, seconds: float) -> None:
-        """Wait until new actions may be there for `org_id`, or for `seconds` at most."""
-        signal = self._signals[org_id]
-        signal.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(signal.wait(), seconds)
+    def signal(self, org_id: int) -> None:
+        """New actions for `org_id` are committed and visible: wake its long polls."""
+        event = self._changed.pop(org_id, None)
+        if event is not None:
+            event.set()
