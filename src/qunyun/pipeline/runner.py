@@ -87,6 +87,14 @@ class _Batch:
     ids: IdentityBatch
     outbox: Outbox = field(default_factory=Outbox)
     records: list[dict[str, Any]] = field(default_factory=list)
+    infos: dict[int, GroupInfo] = field(default_factory=dict)
+
+    def group_info(self, group: GroupRow, settings: GroupSettings | None) -> GroupInfo:
+        """The group as features see it, built once per batch (a rename rebuilds it)."""
+        info = self.infos.get(group.id)
+        if info is None or info.name != group.name:
+            info = self.infos[group.id] = _group_info(group, settings)
+        return info
 
 
 class Pipeline:
@@ -211,7 +219,7 @@ class Pipeline:
             "person_id": member.person_id if member else None, "at": event.at,
             "imported": event.imported, "body": orjson.dumps(event.to_json()).decode()})
         settings = self._group_settings(group, batch.org_id)
-        info = _group_info(group, settings) if group else None
+        info = batch.group_info(group, settings) if group else None
         cause = _Cause(batch.org_id, event.platform, event.id, f"{event.platform}:{event.id}",
                        skip=event.imported)
         for feature in self.registry.for_event(event.type):

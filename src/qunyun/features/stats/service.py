@@ -3,7 +3,7 @@ written once before commit: one upsert per touched group-day, not one per event.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -30,15 +30,16 @@ def local_day(at: datetime, timezone: str) -> date:
 
 @dataclass
 class StatsAccumulator:
-    counts: dict[GroupDay, Counter[str]] = field(default_factory=dict)
+    counts: defaultdict[GroupDay, Counter[str]] = field(
+        default_factory=lambda: defaultdict(Counter))
     speakers: set[tuple[int, date, int]] = field(default_factory=set)
 
     def count(self, key: GroupDay, counter: str) -> None:
-        self.counts.setdefault(key, Counter())[counter] += 1
+        self.counts[key][counter] += 1
 
     def speaker(self, key: GroupDay, person_id: int) -> None:
         self.speakers.add((key[0], key[1], person_id))
-        self.counts.setdefault(key, Counter())
+        self.counts[key]  # the group-day gets a row even with no other count
 
 
 async def do_write(session: AsyncSession, acc: StatsAccumulator) -> None:
