@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,22 +16,29 @@ def insert_for(session: AsyncSession, table: Any) -> Any:
     return sqlite.insert(table)
 
 
-async def bulk_insert(session: AsyncSession, table: Any, rows: list[dict[str, Any]]) -> None:
+async def bulk_insert(session: AsyncSession, table: Any, rows: list[dict[str, Any]], *,
+                      skip_conflicts: bool = False) -> None:
     """Insert many rows at once. On PostgreSQL one `INSERT … SELECT FROM unnest(arrays)` with a
     parameter per column (much faster than a row-by-row executemany); elsewhere an executemany.
-    Every row must have the same keys."""
+    Every row must have the same keys. `skip_conflicts`: rows that break a unique constraint
+    are left out (ON CONFLICT DO NOTHING)."""
     if not rows:
         return
-    if session.get_bind().dialect.name != "postgresql":
-        await session.execute(insert(table), rows)
-        return
-    dialect = session.get_bind().dialect
     sql_table = table.__table__ if hasattr(table, "__table__") else table
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        statement = insert_for(session, sql_table)
+        if skip_conflicts:
+            statement = statement.on_conflict_do_nothing()
+        await session.execute(statement, rows)
+        return
     names = list(rows[0])
     casts = ", ".join(
         f"CAST(:c{i} AS {sql_table.c[name].type.compile(dialect=dialect)}[])"
         for i, name in enumerate(names))
+    conflict = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
+    # Table and column names come from our metadata, never from input.
     statement = text(f"INSERT INTO {sql_table.name} ({', '.join(names)}) "
-                     f"SELECT * FROM unnest({casts})")
+                     f"SELECT * FROM unnest({casts}){conflict}")
     params = {f"c{i}": [row[name] for row in rows] for i, name in enumerate(names)}
     await session.execute(statement, params)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from qunyun.db.dialect import insert_for
+from qunyun.db.dialect import bulk_insert, insert_for
 from qunyun.features.stats.models import DailySpeaker, DailyStats
 
 COUNTERS = ("joins", "leaves", "messages", "first_messages")
@@ -53,9 +53,9 @@ async def do_write(session: AsyncSession, acc: StatsAccumulator) -> None:
         set_={c: getattr(DailyStats, c) + getattr(upsert.excluded, c) for c in COUNTERS})
     await session.execute(statement, rows)
     if acc.speakers:
-        speakers = insert_for(session, DailySpeaker).on_conflict_do_nothing()
-        await session.execute(speakers, [{"group_id": g, "day": d, "person_id": p}
-                                         for g, d, p in sorted(acc.speakers)])
+        await bulk_insert(session, DailySpeaker, [{"group_id": g, "day": d, "person_id": p}
+                                                  for g, d, p in sorted(acc.speakers)],
+                          skip_conflicts=True)
         touched = sorted({(g, d) for g, d, _ in acc.speakers})
         distinct = (select(func.count()).select_from(DailySpeaker)
                     .where(DailySpeaker.group_id == DailyStats.group_id,

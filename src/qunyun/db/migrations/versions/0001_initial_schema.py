@@ -214,9 +214,7 @@ def upgrade() -> None:
     sa.Column('at', qunyun.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('imported', sa.Boolean(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.ForeignKeyConstraint(['group_id'], ['groups.id'], name=op.f('fk_events_group_id_groups')),
     sa.ForeignKeyConstraint(['org_id'], ['organizations.id'], name=op.f('fk_events_org_id_organizations')),
-    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_events_person_id_persons')),
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_events')),
     sa.UniqueConstraint('org_id', 'platform', 'external_id', name=op.f('uq_events_org_id_platform_external_id'))
     )
