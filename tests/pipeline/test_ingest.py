@@ -94,9 +94,11 @@ async def test_the_log_keeps_the_canonical_event(runtime: Runtime, org_id: int) 
 async def test_values_too_long_for_storage_are_rejected(runtime: Runtime, org_id: int) -> None:
     long_name = f.joined("u1", name="名" * 201)
     bad_platform = f.message("u1", platform="Some Platform!")
-    results = await runtime.pipeline.ingest(org_id, [long_name, bad_platform])
+    huge = f.event("group.created", member=None, name="大群", capacity=10**12)
+    results = await runtime.pipeline.ingest(org_id, [long_name, bad_platform, huge])
     assert [r.as_dict("en")["errors"][0] for r in results] == [
         {"path": "data.name", "reason": "must be at most 200 characters"},
         {"path": "platform", "reason": "must be a platform name: lowercase letters, digits, "
-                                       "- or _, at most 32 characters"}]
+                                       "- or _, at most 32 characters"},
+        {"path": "data.capacity", "reason": "must be at most 1000000"}]
     assert await count(runtime, EventRecord) == 0

@@ -33,6 +33,7 @@ LEAVE_REASONS = ("quit", "kicked", "dismissed")
 MESSAGE_KINDS = ("text", "image", "voice", "video", "link", "file", "sticker", "card", "other")
 
 Check = Callable[[Any, str, ErrorCollector], None]
+MAX_CAPACITY = 1_000_000  # members in one chat group; stored as a 32-bit integer
 PLATFORM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
@@ -74,6 +75,13 @@ def _is_int(value: Any, path: str, errors: ErrorCollector) -> None:
 def _is_nonneg_int(value: Any, path: str, errors: ErrorCollector) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         errors.add(path, "must be a non-negative integer")
+
+
+def _is_capacity(value: Any, path: str, errors: ErrorCollector) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        errors.add(path, "must be a non-negative integer")
+    elif value > MAX_CAPACITY:
+        errors.add(path, "must be at most {limit}", limit=MAX_CAPACITY)
 
 
 def _is_bool(value: Any, path: str, errors: ErrorCollector) -> None:
@@ -140,7 +148,7 @@ DATA_FIELDS: dict[str, dict[str, tuple[bool, Check]]] = {
     GROUP_CREATED: {
         "name": (True, _short_str(200)),
         "owner": (False, _is_id),
-        "capacity": (False, _is_nonneg_int),
+        "capacity": (False, _is_capacity),
         "notice": (False, _is_str),
     },
     GROUP_DISMISSED: {},
