@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qunyun.api.deps import ApiCaller, RuntimeDep, SessionDep
 from qunyun.api.pagination import Page, PageDep, fetch_scalars
 from qunyun.api.schemas import CommunityIn, CommunityOut
+from qunyun.community.access import CONFIGURE
 from qunyun.community.models import Community
 from qunyun.community.service import do_create_community
-from qunyun.core.errors import NotFound
+from qunyun.core.errors import Forbidden, NotFound
 
 router = APIRouter(tags=["communities"])
 
@@ -42,6 +43,9 @@ async def get_community(community_id: int, caller: ApiCaller,
 @router.post("/communities", status_code=201)
 async def create_community(body: CommunityIn, caller: ApiCaller, session: SessionDep,
                            runtime: RuntimeDep) -> CommunityOut:
+    caller.require(CONFIGURE)
+    if not caller.scope.whole_org:
+        raise Forbidden("only tokens for the whole organization may create communities")
     community = await do_create_community(
         session, org_id=caller.org_id, name=body.name, at=runtime.clock.now(),
         positioning=body.positioning, value=body.value, rules=body.rules)

@@ -1,8 +1,9 @@
 """What endpoints depend on: the runtime, a session per request, the caller's token and locale.
 
-Every token is scoped to one organization; endpoints receive it as a `Principal` and filter every
-query by `principal.org_id`. A REST endpoint takes an `api` token, a bridge endpoint a `bridge`
-token; the other kind is refused with 403, a missing or unknown token with 401.
+Every token is scoped to one organization; endpoints receive it as a `TokenPrincipal` (a
+`qunyun.community.access.Principal`: the token's role and scope, checked as for staff) and filter
+every query by `principal.org_id` and its scope. A REST endpoint takes an `api` token, a bridge
+endpoint a `bridge` token; the other kind is refused with 403, a missing or unknown token with 401.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qunyun.app.bootstrap import Runtime
+from qunyun.community.access import Principal
+from qunyun.community.models import ApiToken
 from qunyun.community.service import TOKEN_KINDS, access_token
+from qunyun.community.staff_scope import scope_from_document
 from qunyun.core.errors import Forbidden, Unauthorized
-from qunyun.core.i18n import normalize_locale
+from qunyun.core.i18n import DEFAULT_LOCALE, normalize_locale
 
 API = "api"
 BRIDGE = "bridge"
@@ -32,13 +36,18 @@ Credentials = HTTPAuthorizationCredentials | None
 
 
 @dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: the token's organization, its name and its kind."""
+class TokenPrincipal(Principal):
+    """Who is calling with a token: its organization, role and scope, its name and its kind."""
 
-    org_id: int
-    token_id: int
-    name: str
-    kind: str
+    token_id: int = 0
+    name: str = ""
+    kind: str = API
+
+
+def token_principal(row: ApiToken, locale: str = DEFAULT_LOCALE) -> TokenPrincipal:
+    return TokenPrincipal(org_id=row.org_id, role=row.role, actor=f"token:{row.name}",
+                          scope=scope_from_document(row.scope), locale=locale,
+                          token_id=row.id, name=row.name, kind=row.kind)
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -62,7 +71,8 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def authenticate(session: AsyncSession, credentials: Credentials, kind: str) -> Principal:
+async def authenticate(session: AsyncSession, credentials: Credentials,
+                       kind: str) -> TokenPrincipal:
     """The principal of a live token of `kind`; 401 without one, 403 for a token of another kind."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthorized("an Authorization: Bearer token is required")
@@ -76,7 +86,7 @@ async def authenticate(session: AsyncSession, credentials: Credentials, kind: st
                     "this endpoint needs a token of kind {kind}, not {actual}",
                     actual=other, kind=kind) from None
         raise
-    return Principal(org_id=row.org_id, token_id=row.id, name=row.name, kind=row.kind)
+    return token_principal(row)
 
 
 async def _is_token(session: AsyncSession, token: str, kind: str) -> bool:
@@ -90,13 +100,13 @@ async def _is_token(session: AsyncSession, token: str, kind: str) -> bool:
 async def api_principal(
     session: Annotated[AsyncSession, Depends(request_session)],
     credentials: Annotated[Credentials, Depends(_api_bearer)],
-) -> Principal:
+) -> TokenPrincipal:
     return await authenticate(session, credentials, API)
 
 
 async def bridge_principal(
     request: Request, credentials: Annotated[Credentials, Depends(_bridge_bearer)],
-) -> Principal:
+) -> TokenPrincipal:
     """Bridge endpoints hold no session while they work (ingest and long polls open their own)."""
     async with get_runtime(request).sessions() as session:
         return await authenticate(session, credentials, BRIDGE)
@@ -104,7 +114,7 @@ async def bridge_principal(
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SessionDep = Annotated[AsyncSession, Depends(request_session)]
-ApiCaller = Annotated[Principal, Depends(api_principal)]
-BridgeCaller = Annotated[Principal, Depends(bridge_principal)]
+ApiCaller = Annotated[TokenPrincipal, Depends(api_principal)]
+BridgeCaller = Annotated[TokenPrincipal, Depends(bridge_principal)]
 Locale = Annotated[str, Depends(request_locale)]
 Stopping = Annotated[asyncio.Event, Depends(stopping)]

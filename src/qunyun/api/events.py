@@ -11,6 +11,7 @@ from sqlalchemy import select
 from qunyun.api.deps import ApiCaller, SessionDep
 from qunyun.api.pagination import Page, PageDep, fetch_scalars
 from qunyun.api.schemas import EventOut
+from qunyun.api.scoping import in_scope
 from qunyun.pipeline.models import EventRecord
 
 router = APIRouter(tags=["events"])
@@ -22,7 +23,8 @@ async def list_events(
     type: Annotated[str | None, Query(description="Event type, e.g. member.joined.")] = None,
     after: Annotated[int | None, Query(ge=0, description="Only events after this seq.")] = None,
 ) -> Page[EventOut]:
-    query = select(EventRecord).where(EventRecord.org_id == caller.org_id)
+    query = select(EventRecord).where(EventRecord.org_id == caller.org_id,
+                                      in_scope(caller, EventRecord.group_id))
     if group_id is not None:
         query = query.where(EventRecord.group_id == group_id)
     if type:

@@ -17,7 +17,7 @@ router = APIRouter(tags=["groups"])
 @router.get("/groups/{group_id}/members")
 async def list_group_members(group_id: int, caller: ApiCaller, session: SessionDep,
                              page: PageDep, status: str | None = None) -> Page[GroupMemberOut]:
-    group = await access_group(session, caller.org_id, group_id)
+    group = await access_group(session, caller, group_id)
     query = (select(Membership, Person.display_name)
              .join(Person, Person.id == Membership.person_id)
              .where(Membership.org_id == caller.org_id, Membership.group_id == group.id))

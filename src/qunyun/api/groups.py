@@ -15,6 +15,8 @@ from qunyun.api.communities import access_community
 from qunyun.api.deps import ApiCaller, RuntimeDep, SessionDep
 from qunyun.api.pagination import Page, PageDep, fetch_scalars
 from qunyun.api.schemas import DailyStatsOut, GroupIn, GroupOut, GroupStatsOut
+from qunyun.community.access import CONFIGURE, VIEW, Principal
+from qunyun.community.access import access_group as access_group_of
 from qunyun.community.models import Group, GroupTag, Tag
 from qunyun.community.service import do_create_group
 from qunyun.community.settings import (
@@ -24,18 +26,17 @@ from qunyun.community.settings import (
     load_layers,
     merge,
 )
-from qunyun.core.errors import NotFound
+from qunyun.core.errors import Forbidden
 from qunyun.features.stats.service import get_daily
 
 router = APIRouter(tags=["groups"])
 
 
-async def access_group(session: AsyncSession, org_id: int, group_id: int) -> Group:
-    group = await session.scalar(select(Group).where(Group.org_id == org_id,
-                                                     Group.id == group_id))
-    if group is None:
-        raise NotFound("no such group: {id}", id=group_id)
-    return group
+async def access_group(session: AsyncSession, caller: Principal, group_id: int,
+                       permission: str = VIEW) -> Group:
+    """The group if the caller may `permission` it: 404 in another organization, 403 outside
+    the caller's scope."""
+    return await access_group_of(session, caller, group_id, permission)
 
 
 async def tags_of_groups(session: AsyncSession, group_ids: list[int]) -> dict[int, list[str]]:
@@ -54,9 +55,11 @@ async def group_outs(session: AsyncSession, groups: list[Group]) -> list[GroupOu
             for g in groups]
 
 
-def _filtered(org_id: int, community_id: int | None, platform: str | None, purpose: str | None,
-              tag: str | None, group_status: str | None, q: str | None) -> Select[Group]:
-    query = select(Group).where(Group.org_id == org_id)
+def _filtered(caller: Principal, community_id: int | None, platform: str | None,
+              purpose: str | None, tag: str | None, group_status: str | None,
+              q: str | None) -> Select[Group]:
+    org_id = caller.org_id
+    query = select(Group).where(caller.group_clause())
     if community_id is not None:
         query = query.where(Group.community_id == community_id)
     if platform:
@@ -81,22 +84,26 @@ async def list_groups(
     tag: str | None = None, status: str | None = None,
     q: Annotated[str | None, Query(description="Name contains (case-insensitive).")] = None,
 ) -> Page[GroupOut]:
-    query = _filtered(caller.org_id, community_id, platform, purpose, tag, status, q)
+    query = _filtered(caller, community_id, platform, purpose, tag, status, q)
     groups, total = await fetch_scalars(session, query, page)
     return Page(items=await group_outs(session, groups), total=total)
 
 
 @router.get("/groups/{group_id}")
 async def get_group(group_id: int, caller: ApiCaller, session: SessionDep) -> GroupOut:
-    group = await access_group(session, caller.org_id, group_id)
+    group = await access_group(session, caller, group_id)
     return (await group_outs(session, [group]))[0]
 
 
 @router.post("/groups", status_code=201)
 async def create_group(body: GroupIn, caller: ApiCaller, session: SessionDep,
                        runtime: RuntimeDep) -> GroupOut:
+    caller.require(CONFIGURE)
     if body.community_id is not None:
         await access_community(session, caller.org_id, body.community_id)
+    if not caller.scope.whole_org and not (body.community_id in caller.scope.communities
+                                           or body.store in caller.scope.stores):
+        raise Forbidden("this group would be outside your scope")
     group = await do_create_group(
         session, org_id=caller.org_id, platform=body.platform, platform_id=body.platform_id,
         name=body.name, at=runtime.clock.now(), community_id=body.community_id,
@@ -123,7 +130,7 @@ async def group_stats(
 ) -> GroupStatsOut:
     """Daily rollups of the last `days` local days, today included; days without activity
     are listed with zeros."""
-    group = await access_group(session, caller.org_id, group_id)
+    group = await access_group(session, caller, group_id)
     timezone = await group_timezone(session, group)
     end = runtime.clock.now().astimezone(ZoneInfo(timezone)).date()
     start = end - timedelta(days=days - 1)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from qunyun.api.deps import ApiCaller, SessionDep
 from qunyun.api.pagination import Page, PageDep, fetch_scalars
 from qunyun.api.schemas import MembershipOut
+from qunyun.api.scoping import in_scope
 from qunyun.community.models import Membership
 
 router = APIRouter(tags=["memberships"])
@@ -17,7 +18,8 @@ router = APIRouter(tags=["memberships"])
 async def list_memberships(caller: ApiCaller, session: SessionDep, page: PageDep,
                            group_id: int | None = None, person_id: int | None = None,
                            status: str | None = None) -> Page[MembershipOut]:
-    query = select(Membership).where(Membership.org_id == caller.org_id)
+    query = select(Membership).where(Membership.org_id == caller.org_id,
+                                     in_scope(caller, Membership.group_id))
     if group_id is not None:
         query = query.where(Membership.group_id == group_id)
     if person_id is not None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qunyun.api.deps import ApiCaller, SessionDep
 from qunyun.api.pagination import Page, PageDep, fetch_scalars
 from qunyun.api.schemas import AccountOut, HistoryOut, MembershipOut, PersonDetailOut, PersonOut
+from qunyun.api.scoping import in_scope, person_in_scope
 from qunyun.community.models import Group, Membership, Person, PersonTag, PlatformAccount, Tag
 from qunyun.core.errors import NotFound
 
@@ -34,7 +35,8 @@ async def list_persons(
     caller: ApiCaller, session: SessionDep, page: PageDep, tag: str | None = None,
     q: Annotated[str | None, Query(description="Name contains (case-insensitive).")] = None,
 ) -> Page[PersonOut]:
-    query = select(Person).where(Person.org_id == caller.org_id)
+    query = select(Person).where(Person.org_id == caller.org_id,
+                                 person_in_scope(caller, Person.id))
     if q:
         query = query.where(Person.display_name.icontains(q, autoescape=True))
     if tag:
@@ -52,7 +54,8 @@ async def list_persons(
 async def get_person(person_id: int, caller: ApiCaller, session: SessionDep) -> PersonDetailOut:
     """The profile, the platform accounts and every membership period (history)."""
     person = await session.scalar(select(Person).where(Person.org_id == caller.org_id,
-                                                       Person.id == person_id))
+                                                       Person.id == person_id,
+                                                       person_in_scope(caller, Person.id)))
     if person is None:
         raise NotFound("no such person: {id}", id=person_id)
     accounts = await session.scalars(
@@ -61,7 +64,8 @@ async def get_person(person_id: int, caller: ApiCaller, session: SessionDep) -> 
         .order_by(PlatformAccount.id))
     periods = await session.execute(
         select(Membership, Group.name).join(Group, Group.id == Membership.group_id)
-        .where(Membership.org_id == caller.org_id, Membership.person_id == person.id)
+        .where(Membership.org_id == caller.org_id, Membership.person_id == person.id,
+               in_scope(caller, Membership.group_id))
         .order_by(Membership.id))
     history = [HistoryOut(**MembershipOut.model_validate(m).model_dump(), group_name=name)
                for m, name in periods]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+import qunyun.community.audit
 import qunyun.community.models
+import qunyun.community.staff
 import qunyun.features.stats.models
 import qunyun.pipeline.models  # noqa: F401
 from qunyun.db.base import Base

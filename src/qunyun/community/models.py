@@ -177,6 +177,10 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # What an `api` token may do, like a staff member: a role, and a scope (None: the whole
+    # organization; else {"communities": [ids], "stores": [names], "groups": [ids]}).
+    role: Mapped[str] = mapped_column(String(16), default="admin", server_default="admin")
+    scope: Mapped[dict[str, list[Any]] | None] = mapped_column(JSON, nullable=True)
 
 
 class Playbook(Base):
