@@ -7,6 +7,7 @@ Time always comes from the caller (the runtime's clock), never the wall.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -91,7 +92,8 @@ async def do_sign_in(session: AsyncSession, *, username: str, password: str, ip:
     await check_attempts_left(session, username=username, ip=ip, at=at)
     user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
     hashed = user.password_hash if user is not None else _dummy_hash(_hasher)
-    if not password_matches(hashed, password) or user is None:
+    # argon2 is deliberately slow: check in a thread so other requests (live chat) go on.
+    if not await asyncio.to_thread(password_matches, hashed, password) or user is None:
         await _record_failure(session, username=username, ip=ip, at=at)
         raise Unauthorized("wrong username or password")
     if user.disabled_at is not None:
