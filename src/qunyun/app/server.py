@@ -76,14 +76,17 @@ class _Server(uvicorn.Server):
 
 
 def server_app(runtime: Runtime) -> FastAPI:
-    """The API with the background work in its lifespan."""
+    """The API and the dashboard (`/` goes to its overview), background work in the lifespan."""
+    from qunyun.web.app import mount_dashboard
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async with background_work(runtime):
             yield
 
-    return create_app(runtime, lifespan=lifespan)
+    app = create_app(runtime, lifespan=lifespan)
+    mount_dashboard(app, runtime)
+    return app
 
 
 async def serve(config: Config) -> None:

@@ -51,6 +51,10 @@ BatchOption = Annotated[int, typer.Option("--batch-size", help="Events per trans
 
 
 def register(app: typer.Typer) -> None:
+    # Imported here: the dashboard benchmark builds on this module's helpers.
+    from qunyun.cli.bench_dashboard import register_bench as register_dashboard_bench
+
+    register_dashboard_bench(bench_app)
     app.add_typer(bench_app, name="bench")
 
 

@@ -70,7 +70,10 @@ class StaffTask(Base):
     """A to-do for a group's owner or assistant: an action the platform cannot perform."""
 
     __tablename__ = "staff_tasks"
-    __table_args__ = (Index("ix_staff_tasks_org_id_status", "org_id", "status"),)
+    __table_args__ = (
+        Index("ix_staff_tasks_org_id_status", "org_id", "status"),
+        Index("ix_staff_tasks_group_id_status", "group_id", "status"),  # the group page
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))

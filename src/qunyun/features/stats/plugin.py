@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from qunyun.core import events as E
 from qunyun.core.features import Feature, FeatureSettings
+from qunyun.core.i18n import N_
 from qunyun.features.stats.handlers import handle
 
 
@@ -15,8 +16,8 @@ class StatsSettings(FeatureSettings):
 
 FEATURE = Feature(
     name="stats",
-    title="Statistics",
-    description="Daily joins, leaves, messages, speakers and new members' first messages.",
+    title=N_("Statistics"),
+    description=N_("Daily joins, leaves, messages, speakers and new members' first messages."),
     order=900,  # after every feature that may stop propagation (a deleted spam is not counted)
     events=frozenset({E.MEMBER_JOINED, E.MEMBER_LEFT, E.MESSAGE_POSTED}),
     settings_model=StatsSettings,
