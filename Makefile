@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?= data
 HOST ?= 127.0.0.1
 PORT ?= 8000
-BABEL_KEYWORDS := -k gettext -k N_ -k QunyunError -k InvalidInput -k NotFound -k Forbidden \
+BABEL_KEYWORDS := -k _ -k gettext -k N_ -k QunyunError -k InvalidInput -k NotFound -k Forbidden \
 	-k Unauthorized -k Conflict -k add:2
 
 .PHONY: run test install lint types pytest i18n bench clean
@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Start qunyun on SQLite in ./data (migrates on start).
+## Start qunyun on SQLite in ./data (migrates on start); an empty database gets the demo first
+## (its login is printed once).
 run: $(STAMP)
+	QUNYUN_DATA_DIR=$(DATA_DIR) QUNYUN_HOST=$(HOST) QUNYUN_PORT=$(PORT) $(BIN)/qunyun demo --if-empty
 	QUNYUN_DATA_DIR=$(DATA_DIR) $(BIN)/qunyun serve --host $(HOST) --port $(PORT)
 
 ## The whole suite: lint, types, tests (SQLite; PostgreSQL too if QUNYUN_TEST_DATABASE_URL is set).
@@ -32,8 +34,11 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
+# The browser tests drive Chromium through Playwright's own event loop: they run in a pytest
+# process of their own so that loop never meets the async tests' loops.
 pytest: $(STAMP)
-	$(BIN)/pytest -n 2 --dist loadfile -q
+	$(BIN)/pytest -n 2 --dist loadfile -q -m "not browser"
+	$(BIN)/pytest -q -m browser
 
 ## Re-extract user-facing strings into the catalogs (then translate the new zh_CN entries).
 i18n: $(STAMP)

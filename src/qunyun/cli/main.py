@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "qunyun.cli.reports",     # stats, members, tasks, orgs, tokens
     "qunyun.cli.playbook",    # playbook check/apply/diff/schema
     "qunyun.cli.bench",       # bench …
+    "qunyun.cli.users",       # user create/list/passwd
+    "qunyun.cli.demo",        # demo
 )
 
 
