@@ -10,14 +10,15 @@ from babel.messages.extract import extract_from_dir
 from qunyun.core.i18n import catalog_ids, gettext, normalize_locale
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-KEYWORDS = {name: None for name in ("gettext", "N_", "QunyunError", "InvalidInput", "NotFound",
-                                    "Forbidden", "Unauthorized", "Conflict")}
+KEYWORDS = {name: None for name in ("_", "gettext", "N_", "QunyunError", "InvalidInput",
+                                    "NotFound", "Forbidden", "Unauthorized", "Conflict")}
 KEYWORDS["add"] = (2,)  # ErrorCollector.add(path, reason)
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def extracted() -> set[str]:
-    found = extract_from_dir(str(SRC), method_map=[("**.py", "python")], keywords=KEYWORDS)
+    method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+    found = extract_from_dir(str(SRC), method_map=method_map, keywords=KEYWORDS)
     return {message if isinstance(message, str) else message[0]
             for _file, _line, message, _comments, _context in found if message}
 
