@@ -27,6 +27,7 @@ from qunyun.cli.common import (
     run,
 )
 from qunyun.community.models import Playbook
+from qunyun.community.queries import find_group
 from qunyun.core.errors import ErrorCollector, InvalidInput
 from qunyun.core.i18n import gettext
 from qunyun.pipeline.playbook import (
@@ -38,7 +39,6 @@ from qunyun.pipeline.playbook import (
     do_apply_playbook,
     do_set_layer_values,
     find_community,
-    find_group,
     parse_playbook,
     playbook_schema,
     resolve_selection,

@@ -28,7 +28,7 @@ from qunyun.features.stats.service import get_daily
 from qunyun.pipeline.models import StaffTask
 
 GroupOption = Annotated[str, typer.Option("--group", "-g",
-                                          help="Group: platform:id, platform id or number.")]
+                                          help="Group: platform:id or its number.")]
 members_app = typer.Typer(help="Members of a group.", no_args_is_help=True)
 tasks_app = typer.Typer(help="Staff tasks: actions a platform cannot perform itself.",
                         no_args_is_help=True)

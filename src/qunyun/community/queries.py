@@ -5,27 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qunyun.community.models import Group, Membership, Person
-from qunyun.core.errors import NotFound
+from qunyun.core.errors import InvalidInput, NotFound
+
+
+def group_query(org_id: int, ref: str) -> Select[Group]:
+    """The organization's group named by `platform:platform_id` or by its number."""
+    query = select(Group).where(Group.org_id == org_id)
+    platform, colon, platform_id = ref.strip().partition(":")
+    if colon:
+        return query.where(Group.platform == platform, Group.platform_id == platform_id)
+    if platform.isdigit():
+        return query.where(Group.id == int(platform))
+    raise InvalidInput("name a group as platform:id or by its number, not {group}", group=ref)
 
 
 async def find_group(session: AsyncSession, org_id: int, ref: str) -> Group:
-    """A group by `platform:platform_id`, by platform id alone, or by numeric id."""
-    query = select(Group).where(Group.org_id == org_id)
-    platform, _, platform_id = ref.partition(":")
-    if platform_id:
-        found = await session.scalar(query.where(Group.platform == platform,
-                                                 Group.platform_id == platform_id))
-    else:
-        found = await session.scalar(query.where(Group.platform_id == ref).order_by(Group.id))
-        if found is None and ref.isdigit():
-            found = await session.scalar(query.where(Group.id == int(ref)))
-    if found is None:
-        raise NotFound("no group {ref} in this organization", ref=ref)
-    return found
+    """A group by `platform:platform_id` or by its number; NotFound if the org has none."""
+    group = await session.scalar(group_query(org_id, ref))
+    if group is None:
+        raise NotFound("no group {group} in this organization", group=ref)
+    return group
 
 
 @dataclass(frozen=True, slots=True)

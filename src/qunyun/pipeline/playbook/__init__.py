@@ -22,7 +22,6 @@ from qunyun.pipeline.playbook.selection import (
     GroupSelection,
     check_groups_of_org,
     find_community,
-    find_group,
     resolve_selection,
 )
 from qunyun.pipeline.playbook.spec import PLAYBOOK_VERSION, PlaybookSpec, parse_playbook
@@ -31,6 +30,6 @@ __all__ = [
     "EDITABLE_SCOPES", "PLAYBOOK_VERSION", "GroupDiff", "GroupSelection", "PlaybookSpec",
     "SettingChange", "check_groups_of_org", "describe_settings", "diff_playbook",
     "do_apply_playbook", "do_set_group_setting", "do_set_layer_values", "find_community",
-    "find_group", "parse_playbook", "playbook_schema", "resolve_selection", "section_names",
+    "parse_playbook", "playbook_schema", "resolve_selection", "section_names",
     "section_path",
 ]

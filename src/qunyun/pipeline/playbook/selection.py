@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qunyun.community.models import Community, Group, GroupTag, Tag
+from qunyun.community.queries import group_query
 from qunyun.community.roles import GROUP_ACTIVE, PURPOSES
 from qunyun.core.errors import InvalidInput, NotFound
 
@@ -28,14 +29,6 @@ class GroupSelection:
     @property
     def has_filters(self) -> bool:
         return any(v is not None for v in (self.community, self.tag, self.purpose))
-
-
-async def find_group(session: AsyncSession, *, org_id: int, ref: str) -> Group:
-    """A group of the organization by `platform:id` or by its number."""
-    group = await session.scalar(_group_query(org_id, ref))
-    if group is None:
-        raise NotFound("no group {group} in this organization", group=ref)
-    return group
 
 
 async def find_community(session: AsyncSession, *, org_id: int, name: str) -> int:
@@ -78,21 +71,11 @@ async def check_groups_of_org(session: AsyncSession, *, org_id: int,
     return wanted
 
 
-def _group_query(org_id: int, ref: str) -> Select[Group]:
-    query = select(Group).where(Group.org_id == org_id)
-    platform, colon, platform_id = ref.strip().partition(":")
-    if colon:
-        return query.where(Group.platform == platform, Group.platform_id == platform_id)
-    if platform.isdigit():
-        return query.where(Group.id == int(platform))
-    raise InvalidInput("name a group as platform:id or by its number, not {group}", group=ref)
-
-
 async def _named_groups(session: AsyncSession, org_id: int, refs: Iterable[str]) -> list[int]:
     ids: list[int] = []
     missing: list[str] = []
     for ref in refs:
-        found = await session.scalar(_group_query(org_id, ref).with_only_columns(Group.id))
+        found = await session.scalar(group_query(org_id, ref).with_only_columns(Group.id))
         if found is None:
             missing.append(ref)
         else:
