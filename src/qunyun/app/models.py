@@ -8,7 +8,8 @@ import qunyun.community.audit
 import qunyun.community.models
 import qunyun.community.staff
 import qunyun.features.stats.models
-import qunyun.pipeline.models  # noqa: F401
+import qunyun.pipeline.models
+import qunyun.points.models  # noqa: F401
 from qunyun.db.base import Base
 
 

@@ -1,0 +1,1 @@
+"""The points ledger every feature pays through: append-only entries and a kept balance."""
