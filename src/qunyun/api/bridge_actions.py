@@ -111,7 +111,7 @@ async def ack_action(action_id: str, body: AckIn, caller: BridgeCaller,
                      runtime: RuntimeDep) -> AckOut:
     """The result of one action: `done`, `failed` (with a reason) or `unsupported` (it becomes
     a staff task). Acknowledging again has no further effect."""
-    async with runtime.sessions() as session:
+    async with runtime.write_sessions() as session:
         out = await _acknowledge(session, runtime, caller.org_id, action_id, body)
         await session.commit()
     return out
@@ -125,7 +125,7 @@ async def ack_actions(
     """Many acknowledgements at once; an unknown id is answered with its error, the others
     are applied."""
     results: list[AckOut] = []
-    async with runtime.sessions() as session:
+    async with runtime.write_sessions() as session:
         for item in body:
             try:
                 results.append(await _acknowledge(session, runtime, caller.org_id, item.id, item))

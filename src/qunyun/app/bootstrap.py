@@ -39,6 +39,8 @@ class Runtime:
     clock: Clock
     pipeline: Pipeline
     delivery: Delivery
+    # Transactions that read and then write (see session_factory).
+    write_sessions: async_sessionmaker[AsyncSession]
     platforms: dict[str, Platform] = field(default_factory=dict)
 
     @property
@@ -70,6 +72,7 @@ async def build_runtime(config: Config, *, clock: Clock | None = None, replay: b
     if migrate:
         await upgrade(engine)
     sessions = session_factory(engine)
+    write_sessions = session_factory(engine, writer=True)
     registry = registry or builtin_registry()
     clock = clock or (ManualClock(datetime(1970, 1, 1, tzinfo=UTC)) if replay else SystemClock())
     adapters: dict[str, Platform] = {
@@ -81,11 +84,11 @@ async def build_runtime(config: Config, *, clock: Clock | None = None, replay: b
     def capabilities(name: str) -> frozenset[str]:
         return (adapters.get(name) or adapters["bridge"]).capabilities
 
-    pipeline = Pipeline(sessions, registry, clock, capabilities, record_only=replay)
+    pipeline = Pipeline(write_sessions, registry, clock, capabilities, record_only=replay)
     runtime = Runtime(config, engine, sessions, registry, clock, pipeline,
-                      Delivery(sessions, lambda n: runtime.platform_for(n), config.platform,
+                      Delivery(write_sessions, lambda n: runtime.platform_for(n), config.platform,
                                clock, on_dispatched=lambda org: runtime.bridge.signal(org)),
-                      adapters)
+                      write_sessions, adapters)
     pipeline.on_commit.append(runtime.delivery.wake)
     return runtime
 

@@ -79,7 +79,7 @@ async def open_runtime(config: Config, *, clock: Clock | None = None,
 async def org_id_for(runtime: Runtime, slug: str) -> int:
     """The organization to work on; the default one is created on first use."""
     if slug == DEFAULT_ORG:
-        return await ensure_default_org(runtime.sessions, datetime.now(UTC))
+        return await ensure_default_org(runtime.write_sessions, datetime.now(UTC))
     async with runtime.sessions() as session:
         return (await get_organization_by_slug(session, slug)).id
 

@@ -114,7 +114,7 @@ def apply(file: FileArgument, group: GroupOption = None, community: CommunityOpt
         async with open_runtime(config_for(db)) as runtime:
             spec = parse_playbook(text, runtime.registry)
             org_id = await org_id_for(runtime, org)
-            async with runtime.sessions() as session:
+            async with runtime.write_sessions() as session:
                 ids = await resolve_selection(session, org_id=org_id, selection=selection)
                 await do_apply_playbook(session, org_id=org_id, spec=spec, source_text=text,
                                         group_ids=ids, at=runtime.clock.now())
@@ -137,7 +137,7 @@ def diff(file: FileArgument, group: GroupOption = None, community: CommunityOpti
         async with open_runtime(config_for(db)) as runtime:
             spec = parse_playbook(text, runtime.registry)
             org_id = await org_id_for(runtime, org)
-            async with runtime.sessions() as session:
+            async with runtime.write_sessions() as session:
                 ids = await resolve_selection(session, org_id=org_id, selection=selection)
                 return await diff_playbook(session, runtime.registry, org_id=org_id, spec=spec,
                                            group_ids=ids)
@@ -181,7 +181,7 @@ def show_settings(group: Annotated[str, typer.Option("--group", "-g", help=(
     async def work() -> dict[str, Any]:
         async with open_runtime(config_for(db)) as runtime:
             org_id = await org_id_for(runtime, org)
-            async with runtime.sessions() as session:
+            async with runtime.write_sessions() as session:
                 row = await find_group(session, org_id=org_id, ref=group)
                 playbook = await session.get(Playbook, row.playbook_id) if row.playbook_id \
                     else None
@@ -295,7 +295,7 @@ async def _write_layer(db: str | None, org: str, layer: tuple[str | None, str | 
     """Write every section in one transaction; all sections' errors are reported together."""
     async with open_runtime(config_for(db)) as runtime:
         org_id = await org_id_for(runtime, org)
-        async with runtime.sessions() as session:
+        async with runtime.write_sessions() as session:
             scope, scope_id = await _layer_scope(session, org_id, layer)
             errors = ErrorCollector()
             for section in {**changes, **removals}:

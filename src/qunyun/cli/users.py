@@ -97,7 +97,7 @@ def create_user(
     async def work() -> int:
         async with open_runtime(config_for(db, config)) as runtime:
             org_id = await org_id_for(runtime, org)
-            async with runtime.sessions() as session:
+            async with runtime.write_sessions() as session:
                 scope = await _scope(session, org_id, community or [], store or [], group or [])
                 user = await do_create_staff(
                     session, principal=cli_principal(org_id), username=username,
@@ -118,7 +118,7 @@ def list_users(org: OrgOption = DEFAULT_ORG, db: DbOption = None, config: Config
     async def work() -> list[dict[str, Any]]:
         async with open_runtime(config_for(db, config)) as runtime:
             org_id = await org_id_for(runtime, org)
-            async with runtime.sessions() as session:
+            async with runtime.write_sessions() as session:
                 return [{"id": u.id, "username": u.username, "name": u.display_name,
                          "role": u.role, "scope": scope_document(await load_scope(session, u)),
                          "disabled": u.disabled_at is not None}
@@ -146,7 +146,7 @@ def change_password(username: UsernameOption, password: PasswordOption = None,
     async def work() -> None:
         async with open_runtime(config_for(db, config)) as runtime:
             org_id = await org_id_for(runtime, org)
-            async with runtime.sessions() as session:
+            async with runtime.write_sessions() as session:
                 await do_reset_password(session, principal=cli_principal(org_id),
                                         username=username, new=secret,
                                         at=runtime.clock.now())

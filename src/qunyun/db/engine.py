@@ -30,8 +30,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# A writer's transaction takes SQLite's write lock when it begins. A deferred transaction that
+# reads first and writes later fails at once ("database is locked") if another connection
+# committed in between, since its snapshot is stale; waiting at BEGIN IMMEDIATE cannot fail so.
+_IMMEDIATE = "qunyun_begin_immediate"
+
+
 def _begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -51,5 +58,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}})
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def session_factory(engine: AsyncEngine, *,
+                    writer: bool = False) -> async_sessionmaker[AsyncSession]:
+    """Sessions on `engine`. `writer`: for transactions that read and then write (the pipeline,
+    delivery, changes by staff); on SQLite they queue for the write lock when they begin."""
+    bind = engine.execution_options(**{_IMMEDIATE: True}) if writer else engine
+    return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)

@@ -78,7 +78,7 @@ async def login(request: Request, username: Annotated[str, Form()] = "",
                            error=gettext("enter your username and password", locale))
     runtime = get_runtime(request)
     at = runtime.clock.now()
-    async with runtime.sessions() as session:
+    async with runtime.write_sessions() as session:
         try:
             signed = await do_sign_in(session, username=username, password=password,
                                       ip=_client_ip(request), at=at)
@@ -99,7 +99,7 @@ async def login(request: Request, username: Annotated[str, Form()] = "",
 async def logout(request: Request, _csrf: VerifiedCsrf) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        async with get_runtime(request).sessions() as session:
+        async with get_runtime(request).write_sessions() as session:
             await do_sign_out(session, token)
             await session.commit()
     remember_session_cookie(request, None)
@@ -121,7 +121,7 @@ async def change_password(request: Request, principal: CurrentPrincipal, csrf: C
     live = await live_session(request)
     assert live is not None  # CurrentPrincipal ensured it
     runtime = get_runtime(request)
-    async with runtime.sessions() as session:
+    async with runtime.write_sessions() as session:
         try:
             await do_change_password(session, principal=principal, current=current, new=new,
                                      confirm=confirm, at=runtime.clock.now(),
