@@ -72,3 +72,18 @@ def reminder() -> Feature:
     return Feature(name="reminder", title="Reminder", description="Reminds later.", order=200,
                    events=frozenset({E.MESSAGE_POSTED}), settings_model=EchoSettings,
                    handle=_remind, on_job=_remind_job, on_by_default=True)
+
+
+async def _quote(ctx: FeatureContext) -> None:
+    """Answers a reply by quoting the message it replies to, found through the context."""
+    assert ctx.event is not None
+    target = ctx.event.data.get("reply_to")
+    if target:
+        found = await ctx.find_message(str(target))
+        ctx.emit(send_message(f"quote: {found.name}: {found.text}" if found else "quote: none"))
+
+
+def quoter() -> Feature:
+    return Feature(name="quoter", title="Quoter", description="Quotes replied-to messages",
+                   order=100, events=frozenset({E.MESSAGE_POSTED}), settings_model=EchoSettings,
+                   handle=_quote, on_by_default=True)

@@ -70,3 +70,21 @@ async def test_imported_history_is_never_delivered(make_runtime: RuntimeFactory)
     async with rt.sessions() as session:
         [action] = (await session.scalars(select(ActionRecord))).all()
     assert action.status == "skipped"
+
+
+async def test_features_find_the_message_a_reply_points_at(make_runtime: RuntimeFactory) -> None:
+    rt, org = await make_runtime(fakes.quoter())
+    earlier = f.message("u1", "第一条", name="小林")
+    await rt.pipeline.ingest(org, [earlier])
+    same_batch = f.message("u2", "同一批")
+    await rt.pipeline.ingest(org, [
+        same_batch,
+        f.message("u3", "re", reply_to=earlier["data"]["message_id"]),
+        f.message("u3", "re", reply_to=same_batch["data"]["message_id"]),
+        f.message("u3", "re", reply_to="m-unknown"),
+        f.message("u3", "re", group="g2", reply_to=earlier["data"]["message_id"]),
+    ])
+    async with rt.sessions() as session:
+        texts = (await session.scalars(select(ActionRecord.data).order_by(ActionRecord.seq))).all()
+    assert [t["text"] for t in texts] == [
+        "quote: 小林: 第一条", "quote: u2: 同一批", "quote: none", "quote: none"]

@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+
 from qunyun.core.features import Feature, FeatureRegistry
-from qunyun.features.stats.plugin import FEATURE as STATS
+
+# Package names under qunyun.features; each has a `plugin` module with FEATURE (and may have
+# a `models` module with its tables).
+BUILTIN = ("welcome", "autoreply", "signin", "points", "levels", "leaderboard", "redpacket",
+           "challenge", "highlights", "help", "stats")
+
+
+def installed(name: str) -> bool:
+    return importlib.util.find_spec(f"qunyun.features.{name}") is not None
 
 
 def builtin_features() -> list[Feature]:
-    return [STATS]
+    features = []
+    for name in BUILTIN:
+        if installed(name):
+            feature = importlib.import_module(f"qunyun.features.{name}.plugin").FEATURE
+            assert isinstance(feature, Feature)
+            features.append(feature)
+    return features
 
 
 def builtin_registry() -> FeatureRegistry:
     return FeatureRegistry(builtin_features())
+
+
+def import_feature_models() -> None:
+    """Import every built-in feature's tables (for the metadata of migrations)."""
+    for name in BUILTIN:
+        module = f"qunyun.features.{name}.models"
+        if installed(name) and importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)

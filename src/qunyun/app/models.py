@@ -7,10 +7,12 @@ from sqlalchemy import MetaData
 import qunyun.community.audit
 import qunyun.community.models
 import qunyun.community.staff
-import qunyun.features.stats.models
 import qunyun.pipeline.models
 import qunyun.points.models  # noqa: F401
+from qunyun.app.features import import_feature_models
 from qunyun.db.base import Base
+
+import_feature_models()
 
 
 def metadata() -> MetaData:

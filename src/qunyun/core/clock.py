@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -41,3 +43,19 @@ def to_utc(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise ValueError("naive datetime; qunyun only handles aware times")
     return at.astimezone(UTC)
+
+
+@cache
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_day(at: datetime, timezone: str) -> date:
+    """The calendar day `at` falls on in `timezone` (an IANA name): the day of sign-ins,
+    statistics and schedules."""
+    return at.astimezone(zone(timezone)).date()
+
+
+def day_start(day: date, timezone: str) -> datetime:
+    """The first instant of local `day` in `timezone`, in UTC."""
+    return datetime(day.year, day.month, day.day, tzinfo=zone(timezone)).astimezone(UTC)

@@ -7,7 +7,7 @@ the handler changes state through its service and asks for actions with `emit`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -71,6 +71,27 @@ class MemberInfo:
     seen_before_join: bool  # first seen by activity: the join happened before qunyun saw it
 
 
+@dataclass(frozen=True, slots=True)
+class MessageInfo:
+    """A message posted earlier in the group, as the event log keeps it."""
+
+    event_id: str
+    message_id: str
+    person_id: int | None
+    member: str | None  # the author's platform id
+    name: str  # the author's display name when the message was posted
+    at: datetime
+    kind: str
+    text: str
+
+
+async def _no_messages(_message_id: str) -> MessageInfo | None:
+    return None
+
+
+MessageLookup = Callable[[str], Awaitable[MessageInfo | None]]
+
+
 @dataclass(slots=True)
 class FeatureContext:
     """Everything a handler may use. Time is `now` (the event's time, or the job's due time)."""
@@ -86,10 +107,21 @@ class FeatureContext:
     actions: list[ActionRequest] = field(default_factory=list)
     stopped: bool = False
     schedules: list[JobRequest] = field(default_factory=list)
+    # Every feature's settings for this group (the `help` feature lists what is on).
+    group_settings: Mapping[str, FeatureSettings] = field(default_factory=dict)
+    # A message of this group by its platform message id (replies, reactions, highlights).
+    find_message: MessageLookup = _no_messages
+    # The features the pipeline runs (the `help` feature describes the ones that are on).
+    registry: FeatureRegistry | None = None
 
     @property
     def session(self) -> AsyncSession:
         return self.uow.session
+
+    @property
+    def locale(self) -> str:
+        """The language of the bot's replies in this group."""
+        return self.group.language if self.group else "zh_CN"
 
     def emit(self, request: ActionRequest) -> None:
         self.actions.append(request)
@@ -123,6 +155,8 @@ class Job:
 
 
 Handler = Callable[[FeatureContext], Awaitable[None]]
+# How members use a feature with the given settings, one line per command, in `locale`.
+Usage = Callable[[Any, str], list[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +172,7 @@ class Feature:
     handle: Handler
     on_job: Handler | None = None
     on_by_default: bool = False
+    usage: Usage | None = None
     # Run the handler inside a SAVEPOINT so a failure leaves no partial writes. A feature whose
     # handler only feeds per-batch accumulators (no I/O) may turn it off for speed.
     savepoint: bool = True

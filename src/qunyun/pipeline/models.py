@@ -20,6 +20,7 @@ class EventRecord(Base):
         Index("ix_events_group_id_seq", "group_id", "seq"),
         Index("ix_events_person_id_seq", "person_id", "seq"),
         Index("ix_events_org_id_seq", "org_id", "seq"),
+        Index("ix_events_group_id_message_ref", "group_id", "message_ref"),
     )
 
     seq: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -33,6 +34,8 @@ class EventRecord(Base):
     person_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     imported: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The platform's message id of a posted message, so replies and reactions can find it.
+    message_ref: Mapped[str | None] = mapped_column(String(200), nullable=True)
     body: Mapped[str] = mapped_column(Text)
 
 

@@ -38,6 +38,7 @@ from qunyun.core.i18n import gettext
 from qunyun.db.dialect import bulk_insert
 from qunyun.db.uow import UnitOfWork
 from qunyun.pipeline.identities import platform_keys, resolve_group, resolve_member
+from qunyun.pipeline.messages import message_finder, message_ref
 from qunyun.pipeline.models import EventRecord, FeatureFailure
 from qunyun.pipeline.outbox import PENDING, SKIPPED, TASK, Outbox, OutboxEntry
 from qunyun.pipeline.scheduler import Scheduler
@@ -217,18 +218,24 @@ class Pipeline:
             "org_id": batch.org_id, "platform": event.platform, "external_id": event.id,
             "type": event.type, "group_id": group.id if group else None,
             "person_id": member.person_id if member else None, "at": event.at,
-            "imported": event.imported, "body": orjson.dumps(event.to_json()).decode()})
+            "imported": event.imported, "message_ref": message_ref(event.type, event.data),
+            "body": orjson.dumps(event.to_json()).decode()})
         settings = self._group_settings(group, batch.org_id)
         info = batch.group_info(group, settings) if group else None
         cause = _Cause(batch.org_id, event.platform, event.id, f"{event.platform}:{event.id}",
                        skip=event.imported)
+        all_settings = settings.features if settings else {}
+        find = message_finder(batch.uow.session, batch.records, len(batch.records) - 1,
+                              group.id if group else None)
         for feature in self.registry.for_event(event.type):
-            feature_settings = settings.features[feature.name] if settings else \
+            feature_settings = all_settings[feature.name] if settings else \
                 feature.default_settings()
             if not feature_settings.enabled:
                 continue
             ctx = FeatureContext(uow=batch.uow, clock=self.clock, now=event.at, group=info,
-                                 member=member, settings=feature_settings, event=event)
+                                 member=member, settings=feature_settings, event=event,
+                                 group_settings=all_settings, find_message=find,
+                                 registry=self.registry)
             if await self._run(batch.uow, feature, feature.handle, ctx, cause):
                 await self._collect(batch.outbox, feature, ctx, cause, group)
             if ctx.stopped:
@@ -308,7 +315,9 @@ class Pipeline:
             feature.default_settings()
         ctx = FeatureContext(uow=uow, clock=self.clock, now=job.due_at,
                              group=_group_info(row, settings) if row and settings else None,
-                             member=None, settings=feature_settings, job=job)
+                             member=None, settings=feature_settings, job=job,
+                             group_settings=settings.features if settings else {},
+                             registry=self.registry)
         cause = _Cause(org_id, row.platform if row else "bridge", job.id, job.id, skip=False)
         if await self._run(uow, feature, feature.on_job, ctx, cause):
             await self._collect(outbox, feature, ctx, cause, row)

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from qunyun.web import deps, groups, locale, members, overview, playbooks, tasks
+from qunyun.web import deps, engagement, groups, locale, members, overview, playbooks, tasks
 from qunyun.web.errors import install_error_pages
 from qunyun.web.templating import STATIC_DIR, install_templates
 
@@ -25,6 +25,7 @@ def mount_dashboard(app: FastAPI, runtime: Any) -> None:
     deps.install_auth(app, runtime)
     for module in PAGE_MODULES:
         app.include_router(module.router)
+    app.include_router(engagement.build_router())
     playground = _playground_router()
     if playground is not None:
         app.include_router(playground)

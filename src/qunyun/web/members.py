@@ -16,6 +16,7 @@ from qunyun.api.persons import tags_of_persons
 from qunyun.community.access import VIEW, Principal
 from qunyun.community.models import Group, Membership, Person, PlatformAccount
 from qunyun.core.errors import Forbidden, NotFound
+from qunyun.web.engagement.hub import member_panels
 from qunyun.web.group_data import recent_events
 from qunyun.web.viewer import ViewerDep, render_page
 
@@ -71,4 +72,5 @@ async def member_page(person_id: int, request: Request, viewer: ViewerDep,
         "person": person, "history": history, "accounts": list(accounts),
         "tags": (await tags_of_persons(session, [person.id])).get(person.id, []),
         "events": await recent_events(session, person_id=person.id, group_ids=group_ids),
+        "panels": member_panels(),
     })

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import cache
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qunyun.core.clock import local_day
 from qunyun.db.dialect import bulk_insert, insert_for
 from qunyun.features.stats.models import DailySpeaker, DailyStats
 
@@ -19,14 +18,7 @@ COUNTERS = ("joins", "leaves", "messages", "first_messages")
 GroupDay = tuple[int, date]
 
 
-@cache
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
-def local_day(at: datetime, timezone: str) -> date:
-    return at.astimezone(_zone(timezone)).date()
-
+__all__ = ["COUNTERS", "StatsAccumulator", "do_write", "local_day"]
 
 @dataclass
 class StatsAccumulator:

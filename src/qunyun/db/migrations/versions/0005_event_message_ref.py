@@ -1,0 +1,32 @@
+"""event message ref
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-22 12:40:00
+
+The platform's message id of posted messages on the event log, indexed per group, so features
+can find the message a reply, a reaction or a highlight points at.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('events') as batch_op:
+        batch_op.add_column(sa.Column('message_ref', sa.String(length=200), nullable=True))
+    op.create_index('ix_events_group_id_message_ref', 'events', ['group_id', 'message_ref'],
+                    unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_events_group_id_message_ref', table_name='events')
+    with op.batch_alter_table('events') as batch_op:
+        batch_op.drop_column('message_ref')
