@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from qunyun.core.errors import ErrorCollector, FieldError, InvalidInput
+from qunyun.core.errors import SETTINGS_ERROR, ErrorCollector, FieldError, InvalidInput
 from qunyun.core.i18n import N_
 
 CONFIG_FILE_ENV = "QUNYUN_CONFIG"
@@ -136,6 +136,9 @@ def _reason(item: Any) -> tuple[str, dict[str, Any]]:
         return N_("does not match the pattern {pattern}"), {"pattern": ctx.get("pattern")}
     if kind == "unknown_timezone":
         return N_("unknown IANA time zone: {zone}"), {"zone": ctx.get("zone")}
+    if kind == SETTINGS_ERROR:
+        params = {k: v for k, v in ctx.items() if k != "reason"}
+        return str(ctx["reason"]), params
     if kind == "unknown_language":
         return N_("must be one of: {choices}"), {"choices": ctx.get("choices")}
     reasons = {

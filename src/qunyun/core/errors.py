@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic_core import PydanticCustomError
+
 from qunyun.core.i18n import DEFAULT_LOCALE, gettext
 
 
@@ -94,3 +96,12 @@ class ErrorCollector:
 
     def __bool__(self) -> bool:
         return bool(self.errors)
+
+
+SETTINGS_ERROR = "qunyun_settings"
+
+
+def settings_error(reason: str, **params: object) -> PydanticCustomError:
+    """Raise from a settings validator: `reason` is a message id (mark it with N_) with
+    `{placeholders}` filled from `params`; it reaches the user translated, with the key path."""
+    return PydanticCustomError(SETTINGS_ERROR, reason, {"reason": reason, **params})

@@ -21,6 +21,7 @@ from qunyun.points.models import PointsBalance, PointsEntry
 
 Entry = PointsEntry
 MAX_PAGE = 200
+_CHANGED = "qunyun.points.changed"  # session.info key: (community, person) changed lately
 
 
 class InsufficientPoints(Conflict):
@@ -109,6 +110,16 @@ def _check_positive(amount: int) -> None:
         raise InvalidInput("{option} must be a positive integer", option="amount")
 
 
+def take_changed(session: AsyncSession, community_id: int, person_id: int) -> bool:
+    """Whether the person's points in the community changed in this session since the last
+    call (levels and badges look again only then)."""
+    changed: set[tuple[int, int]] = session.info.get(_CHANGED, set())
+    if (community_id, person_id) in changed:
+        changed.discard((community_id, person_id))
+        return True
+    return False
+
+
 async def _record(session: AsyncSession, change: _Change) -> Entry | None:
     if await _key_used(session, change.org_id, change.key):
         return None
@@ -116,11 +127,13 @@ async def _record(session: AsyncSession, change: _Change) -> Entry | None:
         entry = await _insert_entry(session, change)
         if entry is not None:
             await _credit(session, change)
-        return entry
-    await _debit(session, change, -change.amount)
-    entry = await _insert_entry(session, change)
-    if entry is None:  # a concurrent transaction recorded the same key first: undo our debit
-        await _undo_debit(session, change, -change.amount)
+    else:
+        await _debit(session, change, -change.amount)
+        entry = await _insert_entry(session, change)
+        if entry is None:  # a concurrent transaction recorded the same key first: undo our debit
+            await _undo_debit(session, change, -change.amount)
+    if entry is not None:
+        session.info.setdefault(_CHANGED, set()).add((change.community_id, change.person_id))
     return entry
 
 
