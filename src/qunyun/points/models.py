@@ -18,12 +18,16 @@ class PointsEntry(Base):
         UniqueConstraint("org_id", "idempotency_key"),
         Index("ix_points_entries_community_id_person_id_created_at",
               "community_id", "person_id", "created_at"),
+        Index("ix_points_entries_community_id_created_at", "community_id", "created_at"),
+        Index("ix_points_entries_group_id_created_at", "group_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    # The group it was earned or spent in (leaderboards per group); None for staff changes.
+    group_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     amount: Mapped[int] = mapped_column(Integer)
     # A short code: signin, message, spend, adjust, …
     reason: Mapped[str] = mapped_column(String(32))

@@ -52,24 +52,27 @@ class _Change:
     source_event: str | None = None
     actor: str | None = None
     note: str = ""
+    group_id: int | None = None
 
 
 async def do_award(session: AsyncSession, *, org_id: int, community_id: int, person_id: int,
                    amount: int, reason: str, key: str, at: datetime,
-                   source_event: str | None = None) -> Entry | None:
+                   source_event: str | None = None, group_id: int | None = None) -> Entry | None:
     """Credit `amount` (> 0) points. The same `key` twice has no second effect: None."""
     _check_positive(amount)
-    change = _Change(org_id, community_id, person_id, amount, reason, key, at, source_event)
+    change = _Change(org_id, community_id, person_id, amount, reason, key, at, source_event,
+                     group_id=group_id)
     return await _record(session, change)
 
 
 async def do_spend(session: AsyncSession, *, org_id: int, community_id: int, person_id: int,
                    amount: int, reason: str, key: str, at: datetime,
-                   source_event: str | None = None) -> Entry | None:
+                   source_event: str | None = None, group_id: int | None = None) -> Entry | None:
     """Debit `amount` (> 0) points; InsufficientPoints, changing nothing, when the balance is
     lower. The same `key` twice has no second effect: None."""
     _check_positive(amount)
-    change = _Change(org_id, community_id, person_id, -amount, reason, key, at, source_event)
+    change = _Change(org_id, community_id, person_id, -amount, reason, key, at, source_event,
+                     group_id=group_id)
     return await _record(session, change)
 
 
@@ -150,6 +153,7 @@ async def _insert_entry(session: AsyncSession, change: _Change) -> Entry | None:
         "person_id": change.person_id, "amount": change.amount, "reason": change.reason,
         "source_event": change.source_event, "idempotency_key": change.key,
         "created_at": change.at, "actor": change.actor, "note": change.note,
+        "group_id": change.group_id,
     }
     statement = (insert_for(session, PointsEntry).values(**values)
                  .on_conflict_do_nothing(index_elements=["org_id", "idempotency_key"])
