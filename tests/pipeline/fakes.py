@@ -87,3 +87,24 @@ def quoter() -> Feature:
     return Feature(name="quoter", title="Quoter", description="Quotes replied-to messages",
                    order=100, events=frozenset({E.MESSAGE_POSTED}), settings_model=EchoSettings,
                    handle=_quote, on_by_default=True)
+
+
+async def _chain(ctx: FeatureContext) -> None:
+    assert ctx.event is not None
+    if ctx.event.data.get("text") == "chain":
+        ctx.schedule("link", ctx.now + timedelta(minutes=10), {"n": 1}, key="link:1")
+
+
+async def _chain_job(ctx: FeatureContext) -> None:
+    assert ctx.job is not None
+    n = int(ctx.job.payload["n"])
+    ctx.emit(send_message(f"link {n}"))
+    if n < 3:
+        ctx.schedule("link", ctx.now + timedelta(minutes=10), {"n": n + 1}, key=f"link:{n + 1}")
+
+
+def chain() -> Feature:
+    """Each job schedules the next, three links in all."""
+    return Feature(name="chain", title="Chain", description="Jobs that schedule jobs.",
+                   order=200, events=frozenset({E.MESSAGE_POSTED}), settings_model=EchoSettings,
+                   handle=_chain, on_job=_chain_job, on_by_default=True)

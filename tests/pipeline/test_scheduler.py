@@ -39,3 +39,15 @@ async def test_replay_fires_jobs_at_event_time(make_runtime: RuntimeFactory) -> 
     # Fired before the 00:30 event, at its own due time, not at the wall clock's.
     assert action.data["text"].endswith("at 2026-11-22T00:10:00+00:00")
     assert action.status == "skipped"
+
+
+
+async def test_a_job_may_schedule_the_next_one(make_runtime: RuntimeFactory) -> None:
+    # A weekly digest schedules next week's from its own job: each link must fire in turn.
+    rt, org = await make_runtime(fakes.chain(), replay=True)
+    await rt.pipeline.ingest(org, [f.message("u1", "chain", minutes=0),
+                                   f.message("u2", "later", minutes=60)])
+    async with rt.sessions() as session:
+        texts = (await session.scalars(select(ActionRecord.data)
+                                       .order_by(ActionRecord.seq))).all()
+    assert [t["text"] for t in texts] == ["link 1", "link 2", "link 3"]

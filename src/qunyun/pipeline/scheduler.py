@@ -32,6 +32,9 @@ class Scheduler:
 
     async def next_due(self, session: AsyncSession) -> datetime | None:
         if not self._loaded:
+            # Jobs added in this unit of work since the cache was dropped are not flushed yet
+            # (sessions don't autoflush): write them so the query sees them.
+            await session.flush()
             self._next_due = await session.scalar(
                 select(func.min(ScheduledJob.due_at)).where(ScheduledJob.status == PENDING))
             self._loaded = True
