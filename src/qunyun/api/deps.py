@@ -65,9 +65,18 @@ def request_locale(request: Request) -> str:
     return normalize_locale(request.headers.get("accept-language"))
 
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
 async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request; the endpoint commits what it changes, the rest is rolled back."""
-    async with get_runtime(request).sessions() as session:
+    """One session per request; the endpoint commits what it changes, the rest is rolled back.
+
+    A request that may write (not GET/HEAD) gets a writer session: on SQLite it queues for the
+    write lock instead of failing when another writer commits between its reads and its writes.
+    It must commit before handing work to the pipeline, which takes that lock itself."""
+    runtime = get_runtime(request)
+    sessions = runtime.sessions if request.method in READ_METHODS else runtime.write_sessions
+    async with sessions() as session:
         yield session
 
 

@@ -86,8 +86,9 @@ async def build_runtime(config: Config, *, clock: Clock | None = None, replay: b
 
     pipeline = Pipeline(write_sessions, registry, clock, capabilities, record_only=replay)
     runtime = Runtime(config, engine, sessions, registry, clock, pipeline,
-                      Delivery(write_sessions, lambda n: runtime.platform_for(n), config.platform,
-                               clock, on_dispatched=lambda org: runtime.bridge.signal(org)),
+                      Delivery(sessions, lambda n: runtime.platform_for(n), config.platform,
+                               clock, on_dispatched=lambda org: runtime.bridge.signal(org),
+                               writer=write_sessions),
                       write_sessions, adapters)
     pipeline.on_commit.append(runtime.delivery.wake)
     return runtime

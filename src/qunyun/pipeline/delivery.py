@@ -43,8 +43,11 @@ class Delivery:
     def __init__(self, sessions: async_sessionmaker[AsyncSession],
                  platform_for: Callable[[str], Platform],
                  config_for: Callable[[str], PlatformConfig], clock: Clock,
-                 on_dispatched: Callable[[int], None] | None = None) -> None:
+                 on_dispatched: Callable[[int], None] | None = None,
+                 writer: async_sessionmaker[AsyncSession] | None = None) -> None:
         self._sessions = sessions
+        # Recording an attempt reads the row, then writes it: a writer session (engine.py).
+        self._writer = writer or sessions
         # Called with the organization id once a `dispatched` action is committed (bridge polls).
         self._on_dispatched = on_dispatched
         self._platform_for = platform_for
@@ -99,7 +102,7 @@ class Delivery:
             result = await platform.deliver(to_action(row))
         except Exception as exc:
             result = DeliveryResult("retry", reason=f"{type(exc).__name__}: {exc}")
-        async with self._sessions() as session:
+        async with self._writer() as session:
             record = await session.get(ActionRecord, row.seq)
             assert record is not None
             await self._record(session, record, result, config, now)

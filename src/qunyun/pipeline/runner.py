@@ -151,6 +151,8 @@ class Pipeline:
     async def tick(self, now: datetime | None = None) -> int:
         """Fire every job due by `now` (default: the clock). Returns how many fired."""
         until = now or self.clock.now()
+        if self.scheduler.nothing_due_by(until):
+            return 0
         async with self._lock, self._sessions() as session:
             uow = UnitOfWork(session)
             try:

@@ -30,6 +30,11 @@ class Scheduler:
     def forget(self) -> None:
         self._loaded = False
 
+    def nothing_due_by(self, until: datetime) -> bool:
+        """True when the cached earliest due time shows nothing is due by `until` (so a tick
+        need not open a transaction); False when unknown."""
+        return self._loaded and (self._next_due is None or self._next_due > until)
+
     async def next_due(self, session: AsyncSession) -> datetime | None:
         if not self._loaded:
             # Jobs added in this unit of work since the cache was dropped are not flushed yet

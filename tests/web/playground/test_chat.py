@@ -166,7 +166,8 @@ async def test_an_htmx_join_answers_the_picker(owner: httpx.AsyncClient, place: 
         "csrf_token": csrf_of(page.text), "name": "阿宝"})
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<select id="pg-member"')
-    assert re.search(r'<option value="pm-[0-9a-f]+" selected\s*>阿宝</option>', response.text)
+    assert re.search(r'<option value="pm-[0-9a-f]+" selected\s*data-role="member">阿宝</option>',
+                     response.text)
 
 
 async def test_who_may_do_what(owner: httpx.AsyncClient, guide: httpx.AsyncClient,
@@ -197,3 +198,37 @@ async def test_the_stats_panel_counts_today(owner: httpx.AsyncClient, place: Pla
     assert re.search(r'data-stat="messages">2<', panel.text)
     assert re.search(r'data-stat="members">1<', panel.text)
     assert re.search(r'data-stat="joins">1<', panel.text)
+
+
+async def test_replies_likes_and_roles(owner: httpx.AsyncClient, runtime: Runtime,
+                                       place: Place) -> None:
+    lin = await add_member(owner, place.shanghai, "小林")
+    wang = await add_member(owner, place.shanghai, "老王")
+    await say(owner, place.shanghai, lin, "今天的新品不错")
+    [first] = await events_of(runtime, "message.posted")
+    target = first["data"]["message_id"]  # type: ignore[index]
+    page = await owner.get(f"/playground/{place.shanghai}")
+    assert f'data-reply="{target}"' in page.text and f'data-like="{target}"' in page.text
+    await owner.post(f"/playground/{place.shanghai}/messages", data={
+        "csrf_token": csrf_of(page.text), "member": wang, "text": "同意", "reply_to": target})
+    reply = (await events_of(runtime, "message.posted"))[-1]
+    assert reply["data"]["reply_to"] == target  # type: ignore[index]
+
+    liked = await owner.post(f"/playground/{place.shanghai}/reactions", headers=HTMX, data={
+        "csrf_token": csrf_of(page.text), "member": wang, "message_id": target})
+    assert liked.status_code == 200
+    [reaction] = await events_of(runtime, "reaction.added")
+    assert (reaction["member"], reaction["data"]) == (wang, {"message_id": target, "emoji": "👍"})
+
+    made = await owner.post(f"/playground/{place.shanghai}/roles", data={
+        "csrf_token": csrf_of(page.text), "member": wang, "role": "admin"})
+    assert made.status_code == 303
+    async with runtime.sessions() as session:
+        roles = (await session.scalars(select(Membership.role).where(
+            Membership.group_id == place.shanghai).order_by(Membership.id))).all()
+    assert roles == ["member", "admin"]
+    page = await owner.get(f"/playground/{place.shanghai}?as={wang}")
+    assert re.search(r'data-role="admin">老王（管理员）</option>', page.text)
+    bad = await owner.post(f"/playground/{place.shanghai}/roles", data={
+        "csrf_token": csrf_of(page.text), "member": wang, "role": "owner"})
+    assert bad.status_code == 422

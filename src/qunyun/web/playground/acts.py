@@ -11,15 +11,16 @@ import re
 import secrets
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qunyun.app.bootstrap import Runtime
-from qunyun.community.models import Group
+from qunyun.community.models import Group, Membership, PlatformAccount
+from qunyun.community.roles import MEMBERSHIP_ACTIVE
 from qunyun.core import actions as A
 from qunyun.core import events as E
 from qunyun.core.actions import Action
-from qunyun.core.errors import ErrorCollector, InvalidInput
+from qunyun.core.errors import ErrorCollector, FieldError, InvalidInput
 from qunyun.core.events import PROTOCOL_VERSION
 from qunyun.pipeline.models import ActionRecord
 from qunyun.pipeline.runner import REJECTED
@@ -29,6 +30,8 @@ from qunyun.web.playground.room import group_muted, is_member, load_room, muted_
 PLATFORM = "playground"
 NAME_MAX = 40
 TEXT_MAX = 2000
+MESSAGE_ID_MAX = 200
+PLAYGROUND_ROLES = ("admin", "member")
 _MENTION = re.compile(r"@(\S+)")
 
 
@@ -64,15 +67,65 @@ async def join(runtime: Runtime, group: Group, name: str) -> str:
 
 
 async def post(runtime: Runtime, session: AsyncSession, group: Group, member: str,
-               text: str) -> None:
-    """`member` says `text` in `group`, unless the group refuses it (not a member, muted)."""
+               text: str, reply_to: str = "") -> None:
+    """`member` says `text` in `group` (as a reply to message `reply_to`, if given), unless the
+    group refuses it (not a member, muted)."""
     text = text.strip()
     name = await check_may_post(runtime, session, group, member, text)
     data: dict[str, Any] = {"message_id": f"pm-{secrets.token_hex(8)}", "kind": "text",
                             "text": text, "name": name}
+    if reply_to := reply_to.strip():
+        data["reply_to"] = _message_ref(reply_to)
     if mentions := await _mentions(runtime, session, group, text, member):
         data["mentions"] = mentions
+    await session.commit()  # end the read: the pipeline writes in its own unit of work
     await _ingest(runtime, group, _event(runtime, E.MESSAGE_POSTED, group, member, data), name)
+
+
+async def react(runtime: Runtime, session: AsyncSession, group: Group, member: str,
+                message_id: str, emoji: str = "👍") -> None:
+    """`member` reacts to a message of the group (likes count for points)."""
+    name = await is_member(session, group, member) if member else None
+    if name is None:
+        raise InvalidInput("the reaction was not sent",
+                           errors=[_field("member", "choose a member of this group")])
+    data = {"message_id": _message_ref(message_id), "emoji": emoji}
+    await session.commit()  # end the read: the pipeline writes in its own unit of work
+    await _ingest(runtime, group, _event(runtime, E.REACTION_ADDED, group, member, data), name)
+
+
+async def set_role(session: AsyncSession, group: Group, member: str, role: str) -> str:
+    """Make a member an admin of the group or an ordinary member again, as the platform's
+    owner would; returns the member's name. The pipeline reads roles from memberships."""
+    errors = ErrorCollector()
+    if role not in PLAYGROUND_ROLES:
+        errors.add("role", "must be one of: {choices}", choices=", ".join(PLAYGROUND_ROLES))
+    name = await is_member(session, group, member) if member else None
+    if name is None:
+        errors.add("member", "choose a member of this group")
+    if errors or name is None:
+        raise InvalidInput("the role was not changed", errors=errors.errors)
+    person_id = select(PlatformAccount.person_id).where(
+        PlatformAccount.org_id == group.org_id, PlatformAccount.platform == group.platform,
+        PlatformAccount.platform_user_id == member).scalar_subquery()
+    await session.execute(update(Membership).where(
+        Membership.group_id == group.id, Membership.status == MEMBERSHIP_ACTIVE,
+        Membership.person_id == person_id).values(role=role))
+    return name
+
+
+def _message_ref(message_id: str) -> str:
+    if len(message_id) > MESSAGE_ID_MAX:
+        raise InvalidInput("the message was not sent",
+                           errors=[_field("reply_to", "must be at most {limit} characters",
+                                          limit=MESSAGE_ID_MAX)])
+    return message_id
+
+
+def _field(path: str, reason: str, **params: object) -> FieldError:
+    errors = ErrorCollector()
+    errors.add(path, reason, **params)
+    return errors.errors[0]
 
 
 async def check_may_post(runtime: Runtime, session: AsyncSession, group: Group, member: str,

@@ -115,7 +115,8 @@ async def post_message(request: Request, group_id: int, viewer: ViewerDep, sessi
     form = await request.form()
     member, text = str(form.get("member") or ""), str(form.get("text") or "")
     try:
-        await acts.post(runtime, session, group, member, text)
+        await acts.post(runtime, session, group, member, text,
+                        reply_to=str(form.get("reply_to") or ""))
     except InvalidInput as exc:
         errors = field_messages(exc, viewer.locale)
         if is_htmx(request):
@@ -147,3 +148,40 @@ async def today_stats(session: AsyncSession, group: Group, today: date) -> dict[
     for name in ("messages", "speakers", "joins", "leaves"):
         counts[name] = int(getattr(row, name)) if row is not None else 0
     return counts
+
+
+@router.post("/playground/{group_id}/reactions", response_class=HTMLResponse)
+async def react(request: Request, group_id: int, viewer: ViewerDep, session: SessionDep,
+                runtime: RuntimeDep, _csrf: VerifiedCsrf) -> Response:
+    """The chosen member likes a message (a `reaction.added` event)."""
+    group = await playground_group(session, viewer.principal, group_id, ACT)
+    form = await request.form()
+    member, message = str(form.get("member") or ""), str(form.get("message_id") or "")
+    try:
+        await acts.react(runtime, session, group, member, message)
+    except InvalidInput as exc:
+        return render_page(request, viewer, "playground/_send_status.html",
+                           {"errors": field_messages(exc, viewer.locale)}, status_code=422)
+    if is_htmx(request):
+        return render_page(request, viewer, "playground/_send_status.html", {"errors": {}})
+    return RedirectResponse(f"/playground/{group.id}?as={member}", status_code=303)
+
+
+@router.post("/playground/{group_id}/roles", response_class=HTMLResponse)
+async def set_role(request: Request, group_id: int, viewer: ViewerDep, session: SessionDep,
+                   runtime: RuntimeDep, _csrf: VerifiedCsrf) -> Response:
+    """Make the chosen member an admin of the group, or an ordinary member again."""
+    group = await playground_group(session, viewer.principal, group_id, ACT)
+    form = await request.form()
+    member, role = str(form.get("member") or ""), str(form.get("role") or "")
+    try:
+        name = await acts.set_role(session, group, member, role)
+    except InvalidInput as exc:
+        return await _page(request, viewer, session, runtime, group, selected=member,
+                           errors=field_messages(exc, viewer.locale), status_code=422)
+    await do_record(session, principal=viewer.principal, action="playground.member.role",
+                    target_type="group", target_id=group.id, before=None,
+                    after={"member": member, "name": name, "role": role},
+                    at=runtime.clock.now())
+    await session.commit()
+    return RedirectResponse(f"/playground/{group.id}?as={member}", status_code=303)

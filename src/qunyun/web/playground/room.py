@@ -27,6 +27,7 @@ class Member:
     pid: str  # the platform id
     name: str
     muted_until: datetime | None = None
+    role: str = "member"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ class Room:
 async def load_room(session: AsyncSession, group: Group, now: datetime,
                     limit: int = ROSTER_LIMIT) -> Room:
     rows = await session.execute(
-        select(PlatformAccount.platform_user_id, Person.display_name)
+        select(PlatformAccount.platform_user_id, Person.display_name, Membership.role)
         .join(Membership, Membership.person_id == PlatformAccount.person_id)
         .join(Person, Person.id == PlatformAccount.person_id)
         .where(Membership.group_id == group.id, Membership.status == MEMBERSHIP_ACTIVE,
@@ -53,7 +54,7 @@ async def load_room(session: AsyncSession, group: Group, now: datetime,
         .order_by(Membership.last_active_at.desc().nulls_last(), Membership.id.desc())
         .limit(limit))
     mutes = await muted_until(session, group, now)
-    members = [Member(pid, name or pid, mutes.get(pid)) for pid, name in rows]
+    members = [Member(pid, name or pid, mutes.get(pid), role) for pid, name, role in rows]
     return Room(members, await group_muted(session, group))
 
 

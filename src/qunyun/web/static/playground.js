@@ -160,6 +160,66 @@
     }
   }
 
+  // Replying to a message and liking one: the member chosen in the picker acts.
+  var replyTo = document.getElementById("pg-reply-to");
+  var replying = document.getElementById("pg-replying");
+
+  function setReply(id, text) {
+    if (!replyTo) return;
+    replyTo.value = id || "";
+    replying.hidden = !id;
+    replying.querySelector(".pg-replying-text").textContent = text || "";
+    if (id) document.getElementById("pg-text").focus();
+  }
+
+  function like(messageId) {
+    var select = picker();
+    var form = document.getElementById("pg-compose");
+    if (!select || !select.value || !form) return;
+    var body = new FormData();
+    body.append("csrf_token", form.querySelector('[name="csrf_token"]').value);
+    body.append("member", select.value);
+    body.append("message_id", messageId);
+    fetch(root.dataset.reactUrl, { method: "POST", body: body, credentials: "same-origin",
+                                   headers: { "HX-Request": "true" } });
+  }
+
+  feed.addEventListener("click", function (event) {
+    var button = event.target.closest("button");
+    var item = button && button.closest(".pg-msg");
+    if (!item || !root.dataset.canAct) return;
+    if (button.dataset.reply) {
+      var author = item.querySelector(".pg-author").textContent;
+      var text = item.querySelector(".pg-text").textContent;
+      setReply(button.dataset.reply, (author + ": " + text).slice(0, 60));
+    } else if (button.dataset.like) {
+      like(button.dataset.like);
+    }
+  });
+  var cancel = document.getElementById("pg-reply-cancel");
+  if (cancel) cancel.addEventListener("click", function () { setReply(""); });
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful && event.detail.elt && event.detail.elt.id === "pg-compose") {
+      setReply("");
+    }
+  });
+
+  // The role form acts on the member chosen in the picker and shows their role.
+  function syncRole() {
+    var select = picker();
+    var member = document.getElementById("pg-role-member");
+    var role = document.getElementById("pg-role-select");
+    var option = select && select.options[select.selectedIndex];
+    if (!member || !role || !option) return;
+    member.value = option.value;
+    role.value = option.dataset.role === "admin" ? "admin" : "member";
+  }
+  root.addEventListener("change", function (event) {
+    if (event.target.id === "pg-member") syncRole();
+  });
+  document.body.addEventListener("htmx:afterSwap", syncRole);
+
+  syncRole();
   readMutes();
   updateCompose();
   scrollToEnd();
