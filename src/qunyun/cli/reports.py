@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
+from qunyun.app.engagement import member_engagement
 from qunyun.cli.common import (
     DbOption,
     JsonOption,
@@ -67,10 +68,14 @@ def members_list(group: GroupOption, status: str | None = None, db: DbOption = N
         async with open_runtime(config_for(db)) as rt, rt.sessions() as session:
             target = await find_group(session, await org_id_for(rt, org), group)
             rows = await list_members(session, group_id=target.id, status=status)
+            engagement = await member_engagement(session, target.community_id,
+                                                 [r.person_id for r in rows])
             data = [{"id": r.person_id, "name": r.name, "role": r.role, "status": r.status,
                      "member_no": r.member_no, "joined": _iso(r.joined_at),
                      "left": _iso(r.left_at), "last_active": _iso(r.last_active_at),
-                     "messages": r.message_count} for r in rows]
+                     "messages": r.message_count,
+                     **engagement.get(r.person_id, {"points": 0, "level": None})}
+                    for r in rows]
             if json:
                 print_json(data)
                 return

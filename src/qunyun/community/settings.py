@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from qunyun.community.models import Community, Organization, SettingsLayer
 
-SCOPES = ("organization", "community", "playbook", "group")
+ORGANIZATION = "organization"
+SCOPES = (ORGANIZATION, "community", "playbook", "group")
 LANGUAGES = ("zh_CN", "en")
 COMMUNITY_SECTION = "community"
 
