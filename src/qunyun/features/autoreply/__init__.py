@@ -1,0 +1,1 @@
+"""Keyword auto-replies and the FAQ knowledge base (see `plugin`)."""
