@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from qunyun.api.deps import RuntimeDep, SessionDep
+from qunyun.api.deps import RuntimeDep
 from qunyun.community.access import Principal
 from qunyun.community.models import Organization
 from qunyun.core.i18n import gettext
@@ -43,9 +43,12 @@ class Viewer:
 
 
 async def current_viewer(request: Request, principal: CurrentPrincipal, token: CsrfToken,
-                         session: SessionDep, runtime: RuntimeDep) -> Viewer:
-    timezone = await session.scalar(select(Organization.timezone)
-                                    .where(Organization.id == principal.org_id))
+                         runtime: RuntimeDep) -> Viewer:
+    # A session of its own: the request's session (a writer one on POST) stays unopened until
+    # the endpoint uses it, so an endpoint may open its own writer session instead.
+    async with runtime.sessions() as session:
+        timezone = await session.scalar(select(Organization.timezone)
+                                        .where(Organization.id == principal.org_id))
     return Viewer(principal, token, request_locale(request), timezone or DEFAULT_TIMEZONE,
                   runtime.clock.now())
 
