@@ -1,0 +1,70 @@
+"""Who to welcome, read from the community tables when a window closes (no state of our own)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from qunyun.community.models import Community, Membership, PlatformAccount
+from qunyun.community.roles import MEMBERSHIP_ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class Newcomer:
+    person_id: int
+    member: str  # the platform user id, for a private message
+    name: str
+    member_no: int | None
+
+
+async def newcomers(session: AsyncSession, *, group_id: int, platform: str, start: datetime,
+                    end: datetime) -> list[Newcomer]:
+    """Members whose period in the group opened by a join in [start, end) and is still open,
+    in order of joining; each person once."""
+    rows = await session.execute(
+        select(Membership.person_id, Membership.member_no, PlatformAccount.platform_user_id,
+               PlatformAccount.display_name)
+        .join(PlatformAccount, (PlatformAccount.person_id == Membership.person_id)
+              & (PlatformAccount.platform == platform))
+        .where(Membership.group_id == group_id, Membership.status == MEMBERSHIP_ACTIVE,
+               Membership.seen_before_join.is_(False), Membership.joined_at >= start,
+               Membership.joined_at < end)
+        .order_by(Membership.joined_at, Membership.id, PlatformAccount.id))
+    found: dict[int, Newcomer] = {}
+    for person_id, member_no, member, name in rows:
+        found.setdefault(person_id, Newcomer(person_id, member, name or member, member_no))
+    return list(found.values())
+
+
+async def member_numbers(session: AsyncSession, *, group_id: int,
+                         people: list[Newcomer]) -> dict[int, int]:
+    """Each newcomer's number: the community's (编号) where it gave one, else their place of
+    arrival in the group."""
+    missing = [p.person_id for p in people if p.member_no is None]
+    arrival = await arrival_numbers(session, group_id=group_id, person_ids=missing) \
+        if missing else {}
+    return {p.person_id: p.member_no if p.member_no is not None else arrival[p.person_id]
+            for p in people}
+
+
+async def arrival_numbers(session: AsyncSession, *, group_id: int,
+                          person_ids: Collection[int]) -> dict[int, int]:
+    """Each person's place among everyone who has been in the group, by their first period."""
+    firsts = (select(Membership.person_id, func.min(Membership.id).label("first"))
+              .where(Membership.group_id == group_id)
+              .group_by(Membership.person_id).subquery())
+    ranked = select(firsts.c.person_id,
+                    func.row_number().over(order_by=firsts.c.first).label("number")).subquery()
+    rows = await session.execute(select(ranked.c.person_id, ranked.c.number)
+                                 .where(ranked.c.person_id.in_(set(person_ids))))
+    return {person_id: number for person_id, number in rows}
+
+
+async def community_rules(session: AsyncSession, community_id: int | None) -> str:
+    if community_id is None:
+        return ""
+    return await session.scalar(select(Community.rules).where(Community.id == community_id)) or ""
