@@ -180,6 +180,7 @@ class Pipeline:
         ids = IdentityBatch(session, org_id)
         await ids.preload(*platform_keys(e for e, new in zip(events, fresh, strict=True) if new))
         await self._settings.refresh(session, org_id)
+        uow.scratch("settings_refreshed", set).add(org_id)
         batch = _Batch(uow, org_id, ids)
         for event, new in zip(events, fresh, strict=True):
             if new:
@@ -311,7 +312,10 @@ class Pipeline:
         row = GroupRow(group.id, group.org_id, group.community_id, group.platform,
                        group.platform_id, group.name, group.purpose, group.status,
                        group.playbook_id) if group else None
-        await self._settings.refresh(uow.session, org_id)
+        refreshed = uow.scratch("settings_refreshed", set)
+        if org_id not in refreshed:  # settings change only between units of work
+            await self._settings.refresh(uow.session, org_id)
+            refreshed.add(org_id)
         settings = self._group_settings(row, org_id)
         feature_settings = settings.features[feature.name] if settings else \
             feature.default_settings()

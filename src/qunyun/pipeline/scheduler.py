@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qunyun.core.features import Job, JobRequest
+from qunyun.db.dialect import insert_for
 from qunyun.pipeline.models import ScheduledJob
 
 PENDING = "pending"
@@ -48,12 +49,14 @@ class Scheduler:
     async def add(self, session: AsyncSession, *, org_id: int, group_id: int | None,
                   feature: str, request: JobRequest, caused_by: str) -> None:
         key = request.key or f"{caused_by}:{request.kind}"
-        jid = job_id(feature, key)
-        if await session.get(ScheduledJob, jid) is not None:
-            return  # the same key scheduled again: already there
-        session.add(ScheduledJob(id=jid, org_id=org_id, group_id=group_id, feature=feature,
-                                 kind=request.kind, key=key, due_at=request.due_at,
-                                 payload=request.payload, status=PENDING))
+        # The same key scheduled again is a no-op; written at once, so a job handler's job and
+        # features without a savepoint are seen by the next query.
+        await session.execute(
+            insert_for(session, ScheduledJob)
+            .values(id=job_id(feature, key), org_id=org_id, group_id=group_id, feature=feature,
+                    kind=request.kind, key=key, due_at=request.due_at, payload=request.payload,
+                    status=PENDING)
+            .on_conflict_do_nothing(index_elements=["id"]))
         if self._loaded and (self._next_due is None or request.due_at < self._next_due):
             self._next_due = request.due_at
 
@@ -64,15 +67,21 @@ class Scheduler:
                 or self._next_due > until:
             return []
         await session.flush()
-        rows = (await session.scalars(
-            select(ScheduledJob).where(ScheduledJob.status == PENDING,
-                                       ScheduledJob.due_at <= until)
-            .order_by(ScheduledJob.due_at, ScheduledJob.id).limit(limit))).all()
-        jobs = [(r.org_id, Job(id=r.id, feature=r.feature, kind=r.kind, due_at=r.due_at,
-                               payload=dict(r.payload), group_id=r.group_id)) for r in rows]
-        if rows:
+        # The earliest pending jobs, one more than may fire: the first not due yet is the new
+        # earliest due time, so no second query is needed for it.
+        rows = (await session.execute(
+            select(ScheduledJob.id, ScheduledJob.org_id, ScheduledJob.feature,
+                   ScheduledJob.kind, ScheduledJob.due_at, ScheduledJob.payload,
+                   ScheduledJob.group_id)
+            .where(ScheduledJob.status == PENDING)
+            .order_by(ScheduledJob.due_at, ScheduledJob.id).limit(limit + 1))).all()
+        due = [r for r in rows[:limit] if r.due_at <= until]
+        later = next((r for r in rows if r.due_at > until), None)
+        self._next_due = later.due_at if later is not None else None
+        self._loaded = later is not None or len(rows) <= limit
+        if due:
             await session.execute(update(ScheduledJob)
-                                  .where(ScheduledJob.id.in_([r.id for r in rows]))
+                                  .where(ScheduledJob.id.in_([r.id for r in due]))
                                   .values(status=FIRED, fired_at=until))
-        self._loaded = False  # re-read the earliest due time next time
-        return jobs
+        return [(r.org_id, Job(id=r.id, feature=r.feature, kind=r.kind, due_at=r.due_at,
+                               payload=dict(r.payload), group_id=r.group_id)) for r in due]
