@@ -79,6 +79,9 @@ class _Cause:
     skip: bool  # record actions without delivering them (imported history)
 
 
+_REFRESHED = "settings_refreshed"  # scratch key: organizations whose settings were re-read
+
+
 @dataclass
 class _Batch:
     """State of one unit of work."""
@@ -180,7 +183,7 @@ class Pipeline:
         ids = IdentityBatch(session, org_id)
         await ids.preload(*platform_keys(e for e, new in zip(events, fresh, strict=True) if new))
         await self._settings.refresh(session, org_id)
-        uow.scratch("settings_refreshed", set).add(org_id)
+        uow.scratch(_REFRESHED, set[int]).add(org_id)
         batch = _Batch(uow, org_id, ids)
         for event, new in zip(events, fresh, strict=True):
             if new:
@@ -303,16 +306,23 @@ class Pipeline:
                 fired += 1
         return fired
 
+    async def _job_group(self, uow: UnitOfWork, group_id: int) -> GroupRow | None:
+        """The group of a job, read once per unit of work."""
+        rows: dict[int, GroupRow | None] = uow.scratch("job_groups", dict)
+        if group_id not in rows:
+            group = await uow.session.get(Group, group_id)
+            rows[group_id] = GroupRow(
+                group.id, group.org_id, group.community_id, group.platform, group.platform_id,
+                group.name, group.purpose, group.status, group.playbook_id) if group else None
+        return rows[group_id]
+
     async def _fire(self, uow: UnitOfWork, outbox: Outbox, org_id: int, job: Job) -> None:
         feature = self.registry.get(job.feature)
         if feature is None or feature.on_job is None:
             log.warning("scheduled job %s names unknown feature %s", job.id, job.feature)
             return
-        group = await uow.session.get(Group, job.group_id) if job.group_id else None
-        row = GroupRow(group.id, group.org_id, group.community_id, group.platform,
-                       group.platform_id, group.name, group.purpose, group.status,
-                       group.playbook_id) if group else None
-        refreshed = uow.scratch("settings_refreshed", set)
+        row = await self._job_group(uow, job.group_id) if job.group_id else None
+        refreshed = uow.scratch(_REFRESHED, set[int])
         if org_id not in refreshed:  # settings change only between units of work
             await self._settings.refresh(uow.session, org_id)
             refreshed.add(org_id)
