@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 
 from qunyun.app.bootstrap import Runtime, build_runtime
+from qunyun.app.demo_engagement import set_up_engagement
 from qunyun.app.replay import Line, OnProgress, replay_into
 from qunyun.app.simulate import SimGroup, Simulation, SimulationParams
 from qunyun.community.access import Scope
@@ -172,6 +173,8 @@ async def _create_structure(runtime: Runtime, groups: list[DemoGroup], start: da
         org = await do_create_organization(session, name=DEMO_ORG_NAME, slug=DEMO_SLUG,
                                            at=founded, timezone=TIMEZONE)
         community = await do_create_community(session, org_id=org.id, at=founded, **COMMUNITY)
+        await set_up_engagement(session, runtime.registry, org_id=org.id,
+                                community_id=community.id, at=founded)
         for group in groups:
             created = founded if group.sim.created_at is None else \
                 datetime.fromtimestamp(group.sim.created_at, start.tzinfo)
