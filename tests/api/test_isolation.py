@@ -48,6 +48,8 @@ def bodies(ids: dict[str, Any]) -> dict[tuple[str, str], Any]:
                                                      id="beta-e9")],
         ("POST", "/api/v1/bridge/actions/{action_id}/ack"): {"result": "done"},
         ("POST", "/api/v1/bridge/acks"): [{"id": ids["action_id"], "result": "done"}],
+        ("POST", "/api/v1/communities/{community_id}/points/{person_id}/adjust"):
+            {"amount": 5, "note": "beta"},
     }
 
 

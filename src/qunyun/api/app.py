@@ -27,6 +27,7 @@ from qunyun.api import (
     memberships,
     organization,
     persons,
+    points,
     tasks,
 )
 from qunyun.api.deps import api_principal, bridge_principal
@@ -35,7 +36,7 @@ from qunyun.app.bootstrap import Runtime
 
 PREFIX = "/api/v1"
 REST_MODULES = (organization, communities, groups, group_members, persons, memberships, events,
-                actions, tasks, features, failures)
+                actions, tasks, features, failures, points)
 BRIDGE_MODULES = (bridge_events, bridge_actions)
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]

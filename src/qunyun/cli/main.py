@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "qunyun.cli.bench",       # bench …
     "qunyun.cli.users",       # user create/list/passwd
     "qunyun.cli.demo",        # demo
+    "qunyun.cli.points",      # points show/adjust/export/import/recompute
+    "qunyun.cli.highlights",  # highlights digest/list
 )
 
 

@@ -7,6 +7,7 @@ never overdraw, on PostgreSQL as on SQLite.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -196,3 +197,60 @@ async def _undo_debit(session: AsyncSession, change: _Change, amount: int) -> No
                PointsBalance.person_id == change.person_id)
         .values(balance=PointsBalance.balance + amount)
         .execution_options(synchronize_session=False))
+
+
+# --- many awards at once (the pipeline's batches) -------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class NewAward:
+    """One credit for `do_award_many`; the same fields as `do_award`'s."""
+
+    org_id: int
+    community_id: int
+    person_id: int
+    amount: int
+    reason: str
+    key: str
+    at: datetime
+    source_event: str | None = None
+    group_id: int | None = None
+
+
+async def do_award_many(session: AsyncSession, awards: Sequence[NewAward]) -> int:
+    """Credit many awards at once: one INSERT of the entries (keys already used, or repeated in
+    `awards`, are skipped: no second effect) and one upsert of the balances (a row per person).
+    Returns how many entries were recorded."""
+    unique: dict[tuple[int, str], NewAward] = {}
+    for award in awards:
+        _check_positive(award.amount)
+        unique.setdefault((award.org_id, award.key), award)
+    if not unique:
+        return 0
+    rows = [{"org_id": a.org_id, "community_id": a.community_id, "person_id": a.person_id,
+             "amount": a.amount, "reason": a.reason, "source_event": a.source_event,
+             "idempotency_key": a.key, "created_at": a.at, "actor": None, "note": "",
+             "group_id": a.group_id} for a in unique.values()]
+    table: Any = PointsEntry.__table__  # Core, not ORM: a fifth faster for a batch
+    statement = (insert_for(session, table)
+                 .on_conflict_do_nothing(index_elements=["org_id", "idempotency_key"])
+                 .returning(table.c.org_id, table.c.community_id, table.c.person_id,
+                            table.c.amount, table.c.created_at))
+    recorded = (await session.execute(statement, rows)).all()
+    credits: dict[tuple[int, int], list[Any]] = {}
+    for org_id, community_id, person_id, amount, at in recorded:
+        credit = credits.setdefault((community_id, person_id), [org_id, 0, at])
+        credit[1] += amount
+        credit[2] = max(credit[2], at)
+    if credits:
+        upsert: Any = insert_for(session, PointsBalance)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=["community_id", "person_id"],
+            set_={"balance": PointsBalance.balance + upsert.excluded.balance,
+                  "lifetime_earned": PointsBalance.lifetime_earned + upsert.excluded.balance,
+                  "updated_at": upsert.excluded.updated_at})
+        await session.execute(upsert, [
+            {"org_id": org_id, "community_id": c, "person_id": p, "balance": total,
+             "lifetime_earned": total, "updated_at": at}
+            for (c, p), (org_id, total, at) in sorted(credits.items())])
+        session.info.setdefault(_CHANGED, set()).update(credits)
+    return len(recorded)

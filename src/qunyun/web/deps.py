@@ -129,6 +129,8 @@ async def verify_csrf(request: Request) -> None:
         value = (await request.form()).get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
     if not given or not same_secret(given, expected):
+        if _has_form(request):  # uploaded files of a refused form are closed now, not leaked
+            await (await request.form()).close()
         raise CsrfRefused("the form has expired; reload the page and try again")
 
 
