@@ -25,7 +25,7 @@ class PointsEntry(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
-    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
     # The group it was earned or spent in (leaderboards per group); None for staff changes.
     group_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     amount: Mapped[int] = mapped_column(Integer)
