@@ -34,6 +34,7 @@ from qunyun.app.replay import (
 )
 from qunyun.app.simulate import SimulationParams, simulate, simulate_jsonl
 from qunyun.cli.common import DEFAULT_ORG, JsonOption, print_json, run
+from qunyun.community.settings import ORGANIZATION, do_set_layer
 from qunyun.core.config import Config
 from qunyun.core.errors import InvalidInput
 from qunyun.core.events import Event, parse_event
@@ -55,6 +56,9 @@ def register(app: typer.Typer) -> None:
     from qunyun.cli.bench_dashboard import register_bench as register_dashboard_bench
 
     register_dashboard_bench(bench_app)
+    from qunyun.cli.bench_signin import register_bench as register_signin_bench
+
+    register_signin_bench(bench_app)
     app.add_typer(bench_app, name="bench")
 
 
@@ -65,9 +69,14 @@ def bench_pipeline(
     single_events: Annotated[int, typer.Option(
         help="Events then processed one per transaction, for per-event latency.", min=0)] = 2000,
     db: ServerOption = None, as_json: JsonOption = False,
+    all_features: Annotated[bool, typer.Option(
+        "--all-features/--default-features",
+        help="Switch every feature on for the organization (default: only those on by "
+             "default).")] = True,
 ) -> None:
     """Simulated, message-heavy events through the whole pipeline: events/s, latencies, RSS."""
-    figures = run(lambda: measure_pipeline(events, batch_size, single_events, db))
+    figures = run(lambda: measure_pipeline(events, batch_size, single_events, db,
+                                           all_features=all_features))
     show(gettext("Pipeline benchmark"), figures, as_json)
 
 
@@ -102,7 +111,7 @@ def show(title: str, figures: dict[str, Any], as_json: bool) -> None:
 # --- pipeline ------------------------------------------------------------------------------
 
 async def measure_pipeline(events: int, batch_size: int, singles: int,
-                           server: str | None) -> dict[str, Any]:
+                           server: str | None, *, all_features: bool = True) -> dict[str, Any]:
     generated = [parse_event(raw) for raw in
                  simulate(SimulationParams(seed=SEED, events=events + singles))]
     bulk, single = generated[:events], generated[events:]
@@ -114,6 +123,8 @@ async def measure_pipeline(events: int, batch_size: int, singles: int,
                                           replay=True)
             try:
                 org_id = await organization_id(runtime, DEFAULT_ORG)
+                features = await switch_on(runtime, org_id) if all_features else \
+                    [f.name for f in runtime.registry if f.on_by_default]
                 started = time.perf_counter()
                 batches = await timed_batches(runtime, org_id, bulk, batch_size, rss)
                 elapsed = time.perf_counter() - started
@@ -122,6 +133,7 @@ async def measure_pipeline(events: int, batch_size: int, singles: int,
                 await runtime.close()
     return {
         "benchmark": "pipeline", "backend": backend(server), "events": len(bulk),
+        "features": ", ".join(features),
         "batch_size": batch_size, "elapsed_s": round(elapsed, 3),
         "events_per_s": round(len(bulk) / elapsed, 1),
         "batch_p50_ms": ms(percentile(batches, 50)), "batch_p99_ms": ms(percentile(batches, 99)),
@@ -131,6 +143,17 @@ async def measure_pipeline(events: int, batch_size: int, singles: int,
         "single_event_p99_ms": ms(percentile(per_event, 99)),
         "rss_before_mb": round(rss_before / MB, 1), "peak_rss_mb": round(rss.peak / MB, 1),
     }
+
+
+async def switch_on(runtime: Runtime, org_id: int) -> list[str]:
+    """Every registered feature on, with its defaults, at the organization layer."""
+    names = [feature.name for feature in runtime.registry]
+    async with runtime.write_sessions() as session:
+        for name in names:
+            await do_set_layer(session, org_id=org_id, scope=ORGANIZATION, scope_id=org_id,
+                               feature=name, values={"enabled": True}, at=runtime.clock.now())
+        await session.commit()
+    return names
 
 
 async def timed_batches(runtime: Runtime, org_id: int, events: Sequence[Event], size: int,
