@@ -1,0 +1,1 @@
+"""`leaderboard`: who earned, signed in and spoke the most, per group or community."""

@@ -1,0 +1,1 @@
+"""`levels`: titles by lifetime points or recent activity, and rule-based badges."""

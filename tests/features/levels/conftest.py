@@ -1,0 +1,3 @@
+from tests.features.levels.kit import runtime
+
+__all__ = ["runtime"]
