@@ -13,17 +13,12 @@ BUILTIN = ("welcome", "autoreply", "signin", "points", "levels", "leaderboard", 
            "challenge", "highlights", "help", "stats")
 
 
-def installed(name: str) -> bool:
-    return importlib.util.find_spec(f"qunyun.features.{name}") is not None
-
-
 def builtin_features() -> list[Feature]:
     features = []
     for name in BUILTIN:
-        if installed(name):
-            feature = importlib.import_module(f"qunyun.features.{name}.plugin").FEATURE
-            assert isinstance(feature, Feature)
-            features.append(feature)
+        feature = importlib.import_module(f"qunyun.features.{name}.plugin").FEATURE
+        assert isinstance(feature, Feature)
+        features.append(feature)
     return features
 
 
@@ -35,5 +30,5 @@ def import_feature_models() -> None:
     """Import every built-in feature's tables (for the metadata of migrations)."""
     for name in BUILTIN:
         module = f"qunyun.features.{name}.models"
-        if installed(name) and importlib.util.find_spec(module) is not None:
+        if importlib.util.find_spec(module) is not None:
             importlib.import_module(module)

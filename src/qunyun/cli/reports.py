@@ -68,7 +68,7 @@ def members_list(group: GroupOption, status: str | None = None, db: DbOption = N
         async with open_runtime(config_for(db)) as rt, rt.sessions() as session:
             target = await find_group(session, await org_id_for(rt, org), group)
             rows = await list_members(session, group_id=target.id, status=status)
-            engagement = await member_engagement(session, target.community_id,
+            engagement = await member_engagement(session, target.org_id, target.community_id,
                                                  [r.person_id for r in rows])
             data = [{"id": r.person_id, "name": r.name, "role": r.role, "status": r.status,
                      "member_no": r.member_no, "joined": _iso(r.joined_at),

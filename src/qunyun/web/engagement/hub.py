@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -21,16 +20,12 @@ PAGES = ("points", "signin", "autoreply", "leaderboard", "levels", "redpacket", 
 MEMBER_PANELS = ("points", "signin", "levels")
 
 
-def _installed(name: str) -> bool:
-    return importlib.util.find_spec(f"qunyun.web.engagement.{name}") is not None
-
-
 def installed_pages() -> list[str]:
-    return [name for name in PAGES if _installed(name)]
+    return list(PAGES)
 
 
 def member_panels() -> list[str]:
-    return [name for name in MEMBER_PANELS if _installed(name)]
+    return list(MEMBER_PANELS)
 
 
 @router.get("/engagement", response_class=HTMLResponse)

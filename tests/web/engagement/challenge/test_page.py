@@ -117,4 +117,4 @@ async def test_edit_and_archive(owner: httpx.AsyncClient, runtime: Runtime,
     assert row is not None and (row.status, row.reminder_hour) == ("archived", 7)
     assert audit is not None and audit.before is not None and audit.before["status"] == "active"
     assert jobs == 0  # archived: no reminders
-    assert "archived" in (await owner.get(BASE)).text
+    assert "已归档" in (await owner.get(BASE)).text

@@ -1,7 +1,7 @@
 """points rules
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-23 09:00:00
 
 The award rules' memory per person and community (cooldown, recent texts, daily counts), and
@@ -16,7 +16,7 @@ from alembic import op
 import qunyun.db.base
 
 revision = '0008'
-down_revision = '0005'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

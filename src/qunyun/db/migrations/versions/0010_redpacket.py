@@ -1,7 +1,7 @@
 """red packets
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0009
 Create Date: 2026-11-22 12:00:00
 
 Red packets of points (`redpacket` feature): packets and their shares, cut when the packet is
@@ -16,7 +16,7 @@ from alembic import op
 import qunyun.db.base
 
 revision = '0010'
-down_revision = '0005'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

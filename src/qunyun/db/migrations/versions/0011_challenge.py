@@ -1,7 +1,7 @@
 """check-in challenges
 
 Revision ID: 0011
-Revises: 0005
+Revises: 0010
 Create Date: 2026-11-22 12:30:00
 
 Check-in challenges (`challenge` feature): challenges defined by staff and one check-in per
@@ -16,7 +16,7 @@ from alembic import op
 import qunyun.db.base
 
 revision = '0011'
-down_revision = '0005'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

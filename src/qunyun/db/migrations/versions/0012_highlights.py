@@ -1,7 +1,7 @@
 """highlights
 
 Revision ID: 0012
-Revises: 0005
+Revises: 0011
 Create Date: 2026-11-22 16:00:00
 
 Highlights (群精华): one row per marking period of a message, closed (never deleted) when it is
@@ -16,7 +16,7 @@ from alembic import op
 import qunyun.db.base
 
 revision = '0012'
-down_revision = '0005'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
