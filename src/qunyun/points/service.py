@@ -125,12 +125,12 @@ def take_changed(session: AsyncSession, community_id: int, person_id: int) -> bo
 
 
 async def _record(session: AsyncSession, change: _Change) -> Entry | None:
-    if await _key_used(session, change.org_id, change.key):
-        return None
-    if change.amount > 0:
+    if change.amount > 0:  # the insert itself skips a used key
         entry = await _insert_entry(session, change)
         if entry is not None:
             await _credit(session, change)
+    elif await _key_used(session, change.org_id, change.key):
+        return None  # checked first so a repeated spend never debits, even for a moment
     else:
         await _debit(session, change, -change.amount)
         entry = await _insert_entry(session, change)
