@@ -242,7 +242,8 @@ class Pipeline:
                                  member=member, settings=feature_settings, event=event,
                                  group_settings=all_settings, find_message=find,
                                  registry=self.registry)
-            if await self._run(batch.uow, feature, feature.handle, ctx, cause):
+            if await self._run(batch.uow, feature, feature.handle, ctx, cause) \
+                    and (ctx.actions or ctx.schedules):
                 await self._collect(batch.outbox, feature, ctx, cause, group)
             if ctx.stopped:
                 break

@@ -22,7 +22,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import jieba
 
@@ -64,6 +64,11 @@ def tokens(text: str) -> list[str]:
 def query_terms(text: str) -> dict[str, float]:
     """A question's terms with their weights: words 1, a one-character word 1 (as a character
     term), the characters inside longer words CHAR_WEIGHT."""
+    return dict(_query_terms(text))
+
+
+@lru_cache(maxsize=4096)  # members ask the same questions again and again
+def _query_terms(text: str) -> dict[str, float]:
     words, _ = _words(text)
     terms: dict[str, float] = {}
     for word in words:
