@@ -265,7 +265,8 @@ async def fresh_database(server: str | None, workdir: Path) -> AsyncIterator[str
     admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
     await _admin(admin, f'CREATE DATABASE "{name}"')
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
+        yield url.set(drivername="postgresql+asyncpg",
+                      database=name).render_as_string(hide_password=False)
     finally:
         await _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
