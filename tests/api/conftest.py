@@ -67,7 +67,7 @@ async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def make_token(runtime: Runtime, org_id: int, kind: str, name: str | None = None) -> str:
-    async with runtime.sessions() as session:
+    async with runtime.write_sessions() as session:
         token = await do_create_token(session, org_id=org_id, name=name or f"{kind}-token",
                                       kind=kind, at=runtime.clock.now())
         await session.commit()
@@ -75,7 +75,7 @@ async def make_token(runtime: Runtime, org_id: int, kind: str, name: str | None 
 
 
 async def make_org(runtime: Runtime, slug: str, name: str) -> int:
-    async with runtime.sessions() as session:
+    async with runtime.write_sessions() as session:
         org = await do_create_organization(session, name=name, slug=slug, at=runtime.clock.now())
         await do_create_community(session, org_id=org.id, name=f"{name} community",
                                   at=runtime.clock.now())

@@ -136,7 +136,7 @@ async def _prepare_demo(database: Path) -> tuple[str, int]:
     assert result.password is not None
     runtime = await build_runtime(config, migrate=False)
     try:
-        async with runtime.sessions() as session:
+        async with runtime.write_sessions() as session:
             await do_create_staff(session, principal=cli_principal(result.org_id),
                                   username=GUIDE, password=PASSWORD, role="guide",
                                   scope=Scope(whole_org=False, stores=frozenset({GUIDE_STORE})),
@@ -176,7 +176,7 @@ OWNER = "pg-owner"
 
 async def _prepare_playground(runtime: Runtime, ids: dict[str, int]) -> None:
     now = runtime.clock.now()
-    async with runtime.sessions() as session:
+    async with runtime.write_sessions() as session:
         org = await do_create_organization(session, name="试玩品牌", slug="pgtest", at=now)
         community = await do_create_community(session, org_id=org.id, name="试玩社群", at=now)
         group = await do_create_group(session, org_id=org.id, platform="playground",

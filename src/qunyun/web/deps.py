@@ -19,6 +19,8 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qunyun.api.deps import get_runtime
@@ -76,6 +78,21 @@ def login_url(next_url: str | None = None) -> str:
     return "/login" + (f"?next={quote(next_url, safe='')}" if next_url else "")
 
 
+async def _look_up(request: Request, sessions: async_sessionmaker[AsyncSession],
+                   token: str) -> LiveSession | None:
+    runtime = get_runtime(request)
+    found: LiveSession | None = None
+    async with sessions() as session:
+        try:
+            found = await access_session(session, token, runtime.clock.now())
+            setattr(request.state, _STATE_PRINCIPAL, await staff_principal(
+                session, found.user, request_locale(request)))
+        except Unauthorized:
+            found = None
+        await session.commit()
+    return found
+
+
 async def live_session(request: Request) -> LiveSession | None:
     """The request's session, looked up once per request; None when not signed in."""
     if hasattr(request.state, _STATE_LIVE):
@@ -85,14 +102,12 @@ async def live_session(request: Request) -> LiveSession | None:
     found: LiveSession | None = None
     if token:
         runtime = get_runtime(request)
-        async with runtime.sessions() as session:
-            try:
-                found = await access_session(session, token, runtime.clock.now())
-                setattr(request.state, _STATE_PRINCIPAL, await staff_principal(
-                    session, found.user, request_locale(request)))
-            except Unauthorized:
-                found = None
-            await session.commit()
+        try:
+            found = await _look_up(request, runtime.sessions, token)
+        except OperationalError:
+            # The rare write (a sliding refresh, an expired session removed) met another
+            # writer on SQLite: do it again in a session that queues for the write lock.
+            found = await _look_up(request, runtime.write_sessions, token)
         if found is not None and found.refreshed:
             remember_session_cookie(request, token)
     setattr(request.state, _STATE_LIVE, found)

@@ -46,7 +46,7 @@ class Org:
 @pytest.fixture
 async def org(runtime: Runtime, org_id: int) -> Org:
     now = runtime.clock.now()
-    async with runtime.sessions() as session:
+    async with runtime.write_sessions() as session:
         community = await do_create_community(session, org_id=org_id, name="米粉同城会", at=now)
         groups = [await do_create_group(session, org_id=org_id, platform="bridge",
                                         platform_id=pid, name=name, at=now,
@@ -60,7 +60,7 @@ async def org(runtime: Runtime, org_id: int) -> Org:
 
 async def add_staff(runtime: Runtime, org_id: int, username: str, role: str,
                     scope: Scope | None = None) -> int:
-    async with runtime.sessions() as session:
+    async with runtime.write_sessions() as session:
         user = await do_create_staff(session, principal=cli_principal(org_id), username=username,
                                      password=PASSWORD, role=role, scope=scope or Scope(),
                                      at=runtime.clock.now())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -164,3 +165,23 @@ async def test_any_text_as_a_csrf_token_is_refused_cleanly(runtime: Runtime,
         response = await client.post("/login", data={"username": "boss", "password": PASSWORD,
                                                      "csrf_token": "令牌"})
         assert response.status_code == 403
+
+
+async def test_a_sliding_refresh_waits_for_another_writer(
+        runtime: Runtime, staff: dict[str, int], clock: ManualClock) -> None:
+    """The refresh is a write on a page view: on SQLite, meeting another writer's lock, it
+    waits for it instead of failing the page."""
+    async with signed_in(runtime, "boss") as client:
+        clock.advance(timedelta(days=10))  # the next view refreshes the session
+        async with runtime.write_sessions() as other:
+            await other.execute(select(func.count()).select_from(StaffSession))  # holds the lock
+
+            async def release() -> None:
+                await asyncio.sleep(0.3)
+                await other.commit()
+
+            releasing = asyncio.create_task(release())
+            page = await client.get("/account/password")
+            await releasing
+        assert page.status_code == 200
+        assert SESSION_COOKIE in page.headers.get("set-cookie", "")

@@ -61,7 +61,7 @@ async def _events(runtime: Runtime, org_id: int, raw: list[dict[str, Any]]) -> N
 @pytest.fixture
 async def shop(runtime: Runtime, org_id: int) -> Shop:
     now = runtime.clock.now()
-    async with runtime.sessions() as session:
+    async with runtime.write_sessions() as session:
         community = await do_create_community(session, org_id=org_id, name="米粉同城会", at=now)
         made = [await do_create_group(session, org_id=org_id, platform="bridge", platform_id=pid,
                                       name=name, at=now, community_id=community.id,
@@ -90,7 +90,7 @@ async def signed_in_client(runtime: Runtime, org_id: int, username: str, role: s
                            scope: Scope | None = None) -> httpx.AsyncClient:
     """A client of the dashboard with a staff member's session cookie."""
     now = runtime.clock.now()
-    async with runtime.sessions() as session:
+    async with runtime.write_sessions() as session:
         user = await do_create_staff(session, principal=cli_principal(org_id), username=username,
                                      password=PASSWORD, role=role, scope=scope or Scope(), at=now)
         signed = await open_session(session, user=user, at=now)

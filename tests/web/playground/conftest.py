@@ -54,7 +54,7 @@ async def runtime(database_url: str, tmp_path: Path, clock: ManualClock) -> Asyn
 async def place(runtime: Runtime) -> Place:
     org_id = await ensure_default_org(runtime.sessions, START)
     now = runtime.clock.now()
-    async with runtime.sessions() as session:
+    async with runtime.write_sessions() as session:
         community = await do_create_community(session, org_id=org_id, name="米粉同城会", at=now)
         ids = [(await do_create_group(session, org_id=org_id, platform=platform,
                                       platform_id=pid, name=name, at=now,
@@ -75,7 +75,7 @@ def dashboard_app(runtime: Runtime) -> FastAPI:
 async def session_cookie(runtime: Runtime, org_id: int, username: str, role: str,
                          scope: Scope | None = None) -> str:
     now = runtime.clock.now()
-    async with runtime.sessions() as session:
+    async with runtime.write_sessions() as session:
         user = await do_create_staff(session, principal=cli_principal(org_id), username=username,
                                      password=PASSWORD, role=role, scope=scope or Scope(), at=now)
         signed = await open_session(session, user=user, at=now)

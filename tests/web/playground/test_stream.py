@@ -85,7 +85,7 @@ async def test_the_stream_catches_up_on_what_the_page_missed(
 async def test_another_organizations_group_of_the_same_id_stays_out(
         runtime: Runtime, place: Place, served: str) -> None:
     now = runtime.clock.now()
-    async with runtime.sessions() as session:
+    async with runtime.write_sessions() as session:
         other = await do_create_organization(session, name="别家", slug="other", at=now)
         await do_create_group(session, org_id=other.id, platform="playground",
                               platform_id="pg-sh", name="别家的群", at=now)
