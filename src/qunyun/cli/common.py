@@ -14,12 +14,14 @@ import orjson
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from qunyun.app.bootstrap import DEFAULT_ORG_SLUG, Runtime, build_runtime, ensure_default_org
 from qunyun.community.service import get_organization_by_slug
 from qunyun.core.clock import Clock
 from qunyun.core.config import Config, load_config
 from qunyun.core.errors import QunyunError
+from qunyun.core.i18n import gettext
 
 T = TypeVar("T")
 
@@ -82,6 +84,19 @@ async def org_id_for(runtime: Runtime, slug: str) -> int:
         return await ensure_default_org(runtime.write_sessions, datetime.now(UTC))
     async with runtime.sessions() as session:
         return (await get_organization_by_slug(session, slug)).id
+
+
+def print_table(title: str, rows: list[dict[str, Any]]) -> None:
+    """Rows of the same keys as a table (the keys are the columns)."""
+    if not rows:
+        console.print(gettext("Nothing to show."))
+        return
+    table = Table(title=title)
+    for column in rows[0]:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    console.print(table)
 
 
 def print_json(value: Any) -> None:

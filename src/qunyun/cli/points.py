@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +27,7 @@ from qunyun.cli.common import (
     open_runtime,
     org_id_for,
     print_json,
+    print_table,
     run,
 )
 from qunyun.community.models import Community, Person, PlatformAccount
@@ -102,7 +102,7 @@ def show(member: MemberOption, community: CommunityOption = None,
             console.print(gettext("{name}: {balance} points ({lifetime} earned in all)",
                                   name=person.display_name, balance=got.balance,
                                   lifetime=got.lifetime_earned))
-            _table(gettext("Latest entries"), rows)
+            print_table(gettext("Latest entries"), rows)
 
     run(main)
 
@@ -219,7 +219,7 @@ def _show_recompute(plan: RecomputePlan, applied: list[Any] | None, as_json: boo
                                for a in applied]
         print_json(body)
         return
-    _table(gettext("Recomputed rule points"), [
+    print_table(gettext("Recomputed rule points"), [
         {"person": m.person_id, "name": m.name, "now": m.current, "recomputed": m.recomputed,
          "difference": m.difference} for m in plan.members])
     console.print(gettext("{n} members differ; rule points {current} now, {recomputed} "
@@ -232,14 +232,3 @@ def _show_recompute(plan: RecomputePlan, applied: list[Any] | None, as_json: boo
                               n=sum(1 for a in applied if a.applied), short=len(short),
                               points=sum(a.shortfall for a in short)))
 
-
-def _table(title: str, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        console.print(gettext("Nothing to show."))
-        return
-    table = Table(title=title)
-    for column in rows[0]:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row.values()))
-    console.print(table)

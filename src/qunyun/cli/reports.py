@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
 from sqlalchemy import select
 
 from qunyun.app.engagement import member_engagement
@@ -15,10 +14,10 @@ from qunyun.cli.common import (
     JsonOption,
     OrgOption,
     config_for,
-    console,
     open_runtime,
     org_id_for,
     print_json,
+    print_table,
     run,
 )
 from qunyun.community.models import Group
@@ -54,7 +53,7 @@ def stats(group: GroupOption, days: Annotated[int, typer.Option(min=1)] = 30,
                 print_json({"group": f"{target.platform}:{target.platform_id}",
                             "name": target.name, "days": data})
                 return
-            _table(gettext("Statistics of {group}", group=target.name), data)
+            print_table(gettext("Statistics of {group}", group=target.name), data)
 
     run(main)
 
@@ -79,7 +78,7 @@ def members_list(group: GroupOption, status: str | None = None, db: DbOption = N
             if json:
                 print_json(data)
                 return
-            _table(gettext("Members of {group}", group=target.name), data)
+            print_table(gettext("Members of {group}", group=target.name), data)
 
     run(main)
 
@@ -102,7 +101,7 @@ def tasks_list(status: Annotated[str, typer.Option(help="open, done or all")] = 
             if json:
                 print_json(data)
                 return
-            _table(gettext("Staff tasks"), data)
+            print_table(gettext("Staff tasks"), data)
 
     run(main)
 
@@ -126,17 +125,6 @@ def tasks_done(task_id: int, by: Annotated[str, typer.Option(help="Who did it.")
 
     run(main)
 
-
-def _table(title: str, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        console.print(gettext("Nothing to show."))
-        return
-    table = Table(title=title)
-    for column in rows[0]:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row.values()))
-    console.print(table)
 
 
 def register(app: typer.Typer) -> None:
