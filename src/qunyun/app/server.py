@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from qunyun.api import create_app
 from qunyun.app.bootstrap import Runtime, build_runtime
+from qunyun.app.connections import connect_platforms
 from qunyun.core.config import Config
 
 log = logging.getLogger(__name__)
@@ -42,9 +43,12 @@ async def run_every(interval: float, work: Callable[[], Awaitable[object]],
 
 @asynccontextmanager
 async def background_work(runtime: Runtime) -> AsyncIterator[None]:
-    """Delivery and the scheduler, running alongside the API."""
+    """Delivery, the scheduler and the platform connections, running alongside the API."""
     stop = asyncio.Event()
+    connectors = connect_platforms(runtime)
     tasks = [
+        *(asyncio.create_task(c.run(stop), name=f"qunyun-{c.connection.platform}-"
+                              f"{c.connection.name}") for c in connectors),
         asyncio.create_task(runtime.delivery.run_forever(stop), name="qunyun-delivery"),
         asyncio.create_task(run_every(TICK_S, runtime.pipeline.tick, stop),
                             name="qunyun-scheduler"),

@@ -17,10 +17,13 @@ MUTE_MEMBER = "member.mute"
 KICK_MEMBER = "member.kick"
 MUTE_ALL = "group.mute_all"
 SET_ANNOUNCEMENT = "group.announce"
+# Answers to `member.join_requested` (data: `request_id`, optional `reason` for a rejection).
+APPROVE_JOIN = "join.approve"
+REJECT_JOIN = "join.reject"
 
 ACTION_TYPES = (
     SEND_MESSAGE, SEND_PRIVATE_MESSAGE, DELETE_MESSAGE, MUTE_MEMBER, KICK_MEMBER, MUTE_ALL,
-    SET_ANNOUNCEMENT,
+    SET_ANNOUNCEMENT, APPROVE_JOIN, REJECT_JOIN,
 )
 
 

@@ -41,6 +41,19 @@ def _default_platforms() -> dict[str, PlatformConfig]:
     }
 
 
+class ConnectionConfig(BaseModel):
+    """One connection to a chat platform (a QQ bot through OneBot, a Telegram bot, a WeCom corp).
+
+    `options` are the adapter's own settings, validated by the adapter when it starts.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    platform: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    name: str = Field(min_length=1, max_length=64)
+    org: str = "default"  # the organization's slug
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -52,6 +65,7 @@ class Config(BaseModel):
     language: str = "zh_CN"
     log_level: str = "INFO"
     platforms: dict[str, PlatformConfig] = Field(default_factory=_default_platforms)
+    connections: list[ConnectionConfig] = Field(default_factory=list)
 
     @property
     def resolved_database_url(self) -> str:

@@ -27,9 +27,19 @@ GROUP_CREATED = "group.created"
 GROUP_UPDATED = "group.updated"
 GROUP_DISMISSED = "group.dismissed"
 PAYMENT_COMPLETED = "payment.completed"
+# Someone asks to enter a group (an application, a join request); the gate answers with the
+# `join.approve` / `join.reject` actions quoting `request_id`.
+MEMBER_JOIN_REQUESTED = "member.join_requested"
+# A member's role in the group changed (made admin, admin removed, ownership moved).
+MEMBER_ROLE_CHANGED = "member.role_changed"
+# A private message to the bot, outside any group (appeals, questionnaire answers).
+MESSAGE_PRIVATE = "message.private"
+# The platform gave the group a new id (Telegram group -> supergroup); same group, history kept.
+GROUP_MIGRATED = "group.migrated"
 
 JOIN_VIA = ("invite", "link", "qr", "approval", "search", "other")
 LEAVE_REASONS = ("quit", "kicked", "dismissed")
+MEMBER_ROLES = ("owner", "admin", "member")
 MESSAGE_KINDS = ("text", "image", "voice", "video", "link", "file", "sticker", "card", "other")
 
 Check = Callable[[Any, str, ErrorCollector], None]
@@ -112,6 +122,16 @@ def _media(value: Any, path: str, errors: ErrorCollector) -> None:
     _check_fields(value, _MEDIA_FIELDS, path, errors)
 
 
+def _answers(value: Any, path: str, errors: ErrorCollector) -> None:
+    """Questionnaire answers: question -> answer, both strings."""
+    if not isinstance(value, dict):
+        errors.add(path, "must be an object")
+        return
+    for question, answer in value.items():
+        if not isinstance(answer, str):
+            errors.add(f"{path}.{question}", "must be a string")
+
+
 def _is_number(value: Any, path: str, errors: ErrorCollector) -> None:
     if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
         errors.add(path, "must be a non-negative number")
@@ -152,6 +172,23 @@ DATA_FIELDS: dict[str, dict[str, tuple[bool, Check]]] = {
         "notice": (False, _is_str),
     },
     GROUP_DISMISSED: {},
+    MEMBER_JOIN_REQUESTED: {
+        "request_id": (True, _is_id),
+        "name": (True, _short_str(200)),
+        "comment": (False, _is_str),
+        "answers": (False, _answers),
+        "inviter": (False, _is_id),
+        "via": (False, _one_of(*JOIN_VIA)),
+        "code": (False, _short_str(200)),
+    },
+    MEMBER_ROLE_CHANGED: {"role": (True, _one_of(*MEMBER_ROLES)), "by": (False, _is_id)},
+    MESSAGE_PRIVATE: {
+        "message_id": (True, _is_id),
+        "kind": (True, _one_of(*MESSAGE_KINDS)),
+        "text": (True, _is_str),
+        "name": (False, _short_str(200)),
+    },
+    GROUP_MIGRATED: {"to": (True, _is_id)},
     PAYMENT_COMPLETED: {
         "order_id": (True, _is_id),
         "amount_cents": (True, _is_nonneg_int),
@@ -166,9 +203,10 @@ DATA_FIELDS[GROUP_UPDATED] = {
 EVENT_TYPES = tuple(DATA_FIELDS)
 # Types that happen to one member and so need `member`.
 MEMBER_REQUIRED = frozenset(
-    {MEMBER_JOINED, MEMBER_LEFT, MEMBER_RENAMED, MESSAGE_POSTED, REACTION_ADDED, PAYMENT_COMPLETED}
+    {MEMBER_JOINED, MEMBER_LEFT, MEMBER_RENAMED, MESSAGE_POSTED, REACTION_ADDED, PAYMENT_COMPLETED,
+     MEMBER_JOIN_REQUESTED, MEMBER_ROLE_CHANGED, MESSAGE_PRIVATE}
 )
-GROUP_REQUIRED = frozenset(EVENT_TYPES) - {PAYMENT_COMPLETED}
+GROUP_REQUIRED = frozenset(EVENT_TYPES) - {PAYMENT_COMPLETED, MESSAGE_PRIVATE}
 
 
 def _check_fields(

@@ -24,7 +24,7 @@ def _run(connection: Connection, cfg: Config, fn: Any, *args: Any) -> None:
     fn(cfg, *args)
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     cfg = alembic_config()
     async with engine.begin() as connection:
         await connection.run_sync(_run, cfg, command.upgrade, revision)
