@@ -100,6 +100,8 @@ class FeatureContext:
     clock: Clock
     now: datetime
     group: GroupInfo | None
+    # A handler that changes the member's record (the gate numbering a newcomer) may replace
+    # this with `dataclasses.replace(...)`: features after it see the new value.
     member: MemberInfo | None
     settings: Any
     event: Event | None = None

@@ -245,6 +245,7 @@ class Pipeline:
             if await self._run(batch.uow, feature, feature.handle, ctx, cause) \
                     and (ctx.actions or ctx.schedules):
                 await self._collect(batch.outbox, feature, ctx, cause, group)
+            member = ctx.member  # a feature may give the member a number (the gate)
             if ctx.stopped:
                 break
 
