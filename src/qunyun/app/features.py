@@ -9,8 +9,8 @@ from qunyun.core.features import Feature, FeatureRegistry
 
 # Package names under qunyun.features; each has a `plugin` module with FEATURE (and may have
 # a `models` module with its tables).
-BUILTIN = ("welcome", "autoreply", "signin", "points", "levels", "leaderboard", "redpacket",
-           "challenge", "highlights", "help", "stats")
+BUILTIN = ("welcome", "moderation", "autoreply", "signin", "points", "levels", "leaderboard",
+           "redpacket", "challenge", "highlights", "help", "stats", "gate")
 
 
 def builtin_features() -> list[Feature]:

@@ -26,6 +26,7 @@ def mount_dashboard(app: FastAPI, runtime: Any) -> None:
     for module in PAGE_MODULES:
         app.include_router(module.router)
     app.include_router(engagement.build_router())
+    app.include_router(importlib.import_module("qunyun.web.moderation").build_router())
     playground = _playground_router()
     if playground is not None:
         app.include_router(playground)

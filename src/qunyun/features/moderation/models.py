@@ -57,3 +57,49 @@ class ModerationCase(Base):
     # Who undid or overturned it and when ("staff:<id>" or "appeal:<id>").
     resolved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ModerationRecent(Base):
+    """A member's recent message, kept a short while for the flood rules: how many messages in
+    the last seconds, and the same text in how many groups. Rows older than the longest flood
+    window are deleted as the member posts again."""
+
+    __tablename__ = "moderation_recent"
+    __table_args__ = (
+        Index("ix_moderation_recent_person_id_at", "person_id", "at"),
+        Index("ix_moderation_recent_org_id_at", "org_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A digest of the normalized text ("" for texts too short to count as the same text).
+    fingerprint: Mapped[str] = mapped_column(String(40), default="")
+
+
+class ModerationClassifier(Base):
+    """An organization's spam classifier, trained by its staff's decisions (delete → spam;
+    undo, appeal upheld → ham)."""
+
+    __tablename__ = "moderation_classifiers"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    model: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    spam_examples: Mapped[int] = mapped_column(default=0)
+    ham_examples: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ModerationGroupMode(Base):
+    """Whether moderation has turned the platform's mute-all on in a group (all-mute mode or
+    quiet hours), so it is switched once when the mode starts and once when it ends."""
+
+    __tablename__ = "moderation_group_modes"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    muted: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str] = mapped_column(String(16), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,5 +1,6 @@
-"""What happens in a playground group, as canonical events: members join and speak, and the
-playground answers a kick the way a real platform does (the member leaves).
+"""What happens in a playground group, as canonical events: members join (or ask to join) and
+speak, and the playground answers a kick and an approved join request the way a real platform
+does (the member leaves; the applicant enters).
 
 The operator's acts enter through the real pipeline (`runtime.pipeline.ingest`), with time from
 the runtime's clock; once accepted they are published to the group's live feed.
@@ -63,6 +64,35 @@ async def join(runtime: Runtime, group: Group, name: str) -> str:
     member = new_member_id()
     await _ingest(runtime, group, _event(runtime, E.MEMBER_JOINED, group, member,
                                          {"name": name, "via": "other"}), name)
+    return member
+
+
+async def apply(runtime: Runtime, group: Group, name: str, answers: dict[str, str], *,
+                code: str = "", inviter: str = "") -> str:
+    """A new simulated person asks to join `group` (a join request with questionnaire answers,
+    an invite code, an inviter); the gate decides. Returns the applicant's platform id."""
+    name = " ".join(name.split())
+    errors = ErrorCollector()
+    if not name:
+        errors.add("name", "a member needs a name")
+    elif len(name) > NAME_MAX:
+        errors.add("name", "must be at most {limit} characters", limit=NAME_MAX)
+    for question, answer in answers.items():
+        if len(answer) > TEXT_MAX:
+            errors.add(f"answers.{question}", "must be at most {limit} characters",
+                       limit=TEXT_MAX)
+    if errors:
+        raise InvalidInput("the request was not sent", errors=errors.errors)
+    member = new_member_id()
+    data: dict[str, Any] = {"request_id": f"pr-{secrets.token_hex(6)}", "name": name,
+                            "answers": {q: a.strip() for q, a in answers.items()}}
+    if code.strip():
+        data["code"] = code.strip()[:200]
+    if inviter.strip():
+        data["inviter"] = inviter.strip()[:200]
+        data["via"] = "invite"
+    await _ingest(runtime, group, _event(runtime, E.MEMBER_JOIN_REQUESTED, group, member, data),
+                  name)
     return member
 
 
@@ -190,8 +220,38 @@ class KickReporter:
             "data": {"reason": "kicked"}}])
 
 
+class ApprovalReporter:
+    """After a join request is approved, the applicant enters the group, as a platform reports."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    async def __call__(self, action: Action) -> None:
+        if action.type != A.APPROVE_JOIN or not action.member or not action.group:
+            return
+        runtime = self._runtime
+        async with runtime.sessions() as session:
+            org_id = await session.scalar(select(ActionRecord.org_id)
+                                          .where(ActionRecord.id == action.id))
+            name = await session.scalar(select(PlatformAccount.display_name).where(
+                PlatformAccount.org_id == org_id, PlatformAccount.platform == action.platform,
+                PlatformAccount.platform_user_id == action.member)) if org_id else None
+        if org_id is None:
+            return
+        raw = {"v": PROTOCOL_VERSION, "id": f"pj-{action.id}", "type": E.MEMBER_JOINED,
+               "platform": action.platform, "group": action.group, "member": action.member,
+               "at": runtime.clock.now().isoformat(),
+               "data": {"name": name or action.member, "via": "approval"}}
+        [result] = await runtime.pipeline.ingest(org_id, [raw])
+        if result.status != REJECTED:
+            runtime.playground.publish(action.group, {"kind": "event", "org": org_id,
+                                                      "event": raw, "name": name or ""})
+
+
 def install(runtime: Runtime) -> None:
     """Give the runtime's playground its platform behaviour (once)."""
     hooks = runtime.playground.on_delivered
     if not any(isinstance(hook, KickReporter) for hook in hooks):
         hooks.append(KickReporter(runtime))
+    if not any(isinstance(hook, ApprovalReporter) for hook in hooks):
+        hooks.append(ApprovalReporter(runtime))

@@ -20,8 +20,12 @@ from qunyun.community.access import ACT, VIEW, Principal, access_group
 from qunyun.community.audit import do_record
 from qunyun.community.models import Group, Membership
 from qunyun.community.roles import MEMBERSHIP_ACTIVE
+from qunyun.community.settings import GroupScope
 from qunyun.core.errors import InvalidInput, NotFound
+from qunyun.core.i18n import N_
+from qunyun.features.gate.settings import GateSettings
 from qunyun.features.stats.models import DailyStats
+from qunyun.pipeline.settings_cache import SettingsCache
 from qunyun.web.deps import VerifiedCsrf
 from qunyun.web.playground import acts
 from qunyun.web.playground.feed import deleted_ids, history
@@ -55,6 +59,7 @@ async def _page(request: Request, viewer: Viewer, session: AsyncSession, runtime
                 group: Group, *, selected: str | None = None, text: str = "",
                 errors: dict[str, str] | None = None, member_name: str = "",
                 member_errors: dict[str, str] | None = None,
+                apply_errors: dict[str, str] | None = None,
                 status_code: int = 200) -> HTMLResponse:
     items, cursor = await history(session, group)
     room = await load_room(session, group, runtime.clock.now())
@@ -64,6 +69,8 @@ async def _page(request: Request, viewer: Viewer, session: AsyncSession, runtime
         "stats": await today_stats(session, group, viewer.today),
         "text": text, "errors": errors or {}, "can_act": viewer.principal.can(ACT),
         "member_name": member_name, "member_errors": member_errors or {},
+        "gate_questions": await gate_questions(session, runtime, group),
+        "apply_errors": apply_errors or {},
     }
     return render_page(request, viewer, "playground/chat.html", context,
                        status_code=status_code)
@@ -185,3 +192,42 @@ async def set_role(request: Request, group_id: int, viewer: ViewerDep, session: 
                     at=runtime.clock.now())
     await session.commit()
     return RedirectResponse(f"/playground/{group.id}?as={member}", status_code=303)
+
+
+async def gate_questions(session: AsyncSession, runtime: Runtime,
+                         group: Group) -> list[str] | None:
+    """The questionnaire of the group's entry gate (empty if it asks none; None if the gate is
+    off: nobody would answer a join request)."""
+    cache = SettingsCache(runtime.registry)
+    await cache.refresh(session, group.org_id)
+    found = cache.for_group(GroupScope(group.org_id, group.community_id, group.playbook_id,
+                                       group.id)).features.get("gate")
+    return list(found.questions) if isinstance(found, GateSettings) and found.enabled else None
+
+
+@router.post("/playground/{group_id}/apply", response_class=HTMLResponse)
+async def apply_to_join(request: Request, group_id: int, viewer: ViewerDep, session: SessionDep,
+                        runtime: RuntimeDep, _csrf: VerifiedCsrf) -> Response:
+    """A new person asks to join, answering the gate's questionnaire (a join request)."""
+    group = await playground_group(session, viewer.principal, group_id, ACT)
+    form = await request.form()
+    questions = await gate_questions(session, runtime, group)
+    answers = {q: str(form.get(f"answer-{i}") or "") for i, q in enumerate(questions or [])}
+    name = str(form.get("name") or "")
+    await session.commit()  # end the read: the pipeline writes in its own unit of work
+    acts.install(runtime)
+    try:
+        if questions is None:
+            raise InvalidInput(N_("the entry gate is off in this group: nobody would answer "
+                                  "the request"))
+        member = await acts.apply(runtime, group, name, answers,
+                                  code=str(form.get("code") or ""),
+                                  inviter=str(form.get("inviter") or ""))
+    except InvalidInput as exc:
+        return await _page(request, viewer, session, runtime, group,
+                           apply_errors=field_messages(exc, viewer.locale), status_code=422)
+    await do_record(session, principal=viewer.principal, action="playground.member.apply",
+                    target_type="group", target_id=group.id, before=None,
+                    after={"member": member, "name": name.strip()}, at=runtime.clock.now())
+    await session.commit()
+    return RedirectResponse(f"/playground/{group.id}", status_code=303)

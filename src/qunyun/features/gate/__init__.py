@@ -1,0 +1,1 @@
+"""Entry gates (入群门槛): who may enter a group, and member numbers (编号)."""

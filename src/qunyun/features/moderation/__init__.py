@@ -1,0 +1,1 @@
+"""`moderation` (群规): rules, consequences, modes and the dry run on history; see `plugin`."""
