@@ -25,6 +25,10 @@ from tests.factories import joined, left, message
 
 PUBLIC = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/oauth2-redirect"}
 GLOBAL = {"/api/v1/features"}  # the same for every organization: no organization's data
+# Platforms call these with their own signatures for a configured connection (which names its
+# organization), not with our tokens: checked apart, in test_platform_inbound_needs_a_connection.
+PLATFORM_SIGNED = {"/api/v1/onebot/{name}/events", "/api/v1/onebot/{name}/ws",
+                   "/api/v1/telegram/{name}/webhook", "/api/v1/wecom/{name}/callback"}
 MARKER = "alpha"
 ID_FILTERS = ("group_id", "person_id", "community_id")
 
@@ -100,7 +104,7 @@ def api_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
     found = []
     for context in iter_route_contexts(app.routes):
         path = context.path or ""
-        if not path.startswith("/api/v1") or path in PUBLIC:
+        if not path.startswith("/api/v1") or path in PUBLIC or path in PLATFORM_SIGNED:
             continue
         route = context.original_route
         assert isinstance(route, APIRoute), f"{path}: unexpected kind of route"
@@ -192,3 +196,19 @@ async def test_tokens_are_checked_on_every_route(client: httpx.AsyncClient,
             response = await call(client, method, path, route, headers, org.ids)
             assert response.status_code == expected, (method, path, headers, response.text)
             assert response.json()["code"] in ("unauthorized", "forbidden")
+
+
+async def test_platform_inbound_needs_a_connection(client: httpx.AsyncClient,
+                                                  runtime: Runtime) -> None:
+    """Without a configured connection of that name, platform callbacks store nothing."""
+    org = await seed(client, runtime, "beta")
+    app = create_app(runtime)
+    signed = {c.path for c in iter_route_contexts(app.routes)} & PLATFORM_SIGNED
+    assert signed == PLATFORM_SIGNED
+    before = (await client.get("/api/v1/events", headers=org.api)).json()
+    for path in sorted(signed - {"/api/v1/onebot/{name}/ws"}):
+        url = path.replace("{name}", "nobody")
+        for method in ("GET", "POST"):
+            response = await client.request(method, url, json={"post_type": "message"})
+            assert response.status_code in (401, 403, 404, 405, 422), (method, path, response.text)
+    assert (await client.get("/api/v1/events", headers=org.api)).json() == before

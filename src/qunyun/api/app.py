@@ -25,10 +25,13 @@ from qunyun.api import (
     group_members,
     groups,
     memberships,
+    onebot,
     organization,
     persons,
     points,
     tasks,
+    telegram,
+    wecom,
 )
 from qunyun.api.deps import api_principal, bridge_principal
 from qunyun.api.errors import install_error_handlers
@@ -52,6 +55,8 @@ def _api_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX)
     router.include_router(rest)
     router.include_router(bridge)
+    router.include_router(wecom.router)  # signed by WeCom itself, no qunyun token
+    router.include_router(telegram.router)  # Telegram's secret header, no qunyun token
     return router
 
 
@@ -72,4 +77,5 @@ def create_app(runtime: Runtime, *, lifespan: Lifespan | None = None) -> FastAPI
     app.state.stopping = asyncio.Event()
     install_error_handlers(app)
     app.include_router(_api_router())
+    app.include_router(onebot.router)
     return app

@@ -26,6 +26,12 @@ COMMAND_MODULES = (
     "qunyun.cli.demo",        # demo
     "qunyun.cli.points",      # points show/adjust/export/import/recompute
     "qunyun.cli.highlights",  # highlights digest/list
+    "qunyun.cli.moderation",  # moderation dry-run
+    "qunyun.cli.wecom",       # wecom verify-url/decrypt
+    "qunyun.cli.platform",    # platform parse
+    "qunyun.cli.blacklist",   # blacklist add/list/remove/share/subscribe
+    "qunyun.cli.gate",        # gate codes create/list/revoke
+    "qunyun.cli.imports",     # import telegram/qq
 )
 
 

@@ -1,4 +1,5 @@
-"""The group page: 30-day charts, members, recent events and actions, staff tasks, settings.
+"""The group page: 30-day charts, members, recent events and actions, delivery health and what
+the platform can do, staff tasks, settings.
 
 Another organization's group is 404, a group outside the principal's scope 403. Settings are
 edited at the group layer by those who may configure; every change is audited.
@@ -30,6 +31,7 @@ from qunyun.web.group_data import (
     recent_actions,
     recent_events,
 )
+from qunyun.web.group_platform import capability_table, delivery_health
 from qunyun.web.group_settings import (
     SettingsForm,
     file_errors,
@@ -64,6 +66,8 @@ async def _group_context(session: AsyncSession, runtime: Runtime, viewer: Viewer
         "events": await recent_events(session, group_id=group.id),
         "actions": await recent_actions(session, group.id),
         "tasks": await group_tasks(session, group),
+        "capabilities": capability_table(runtime, group.platform),
+        "health": await delivery_health(session, group.id, viewer.now),
         "sections": await settings_sections(session, runtime.registry, org_id=group.org_id,
                                             group_id=group.id, edited=edited, form=form,
                                             locale=viewer.locale),
