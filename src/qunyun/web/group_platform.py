@@ -11,6 +11,7 @@ import importlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +31,7 @@ REASON_LENGTH = 120
 class Capability:
     action_type: str
     native: bool  # False: it becomes a staff task
+    note: str | None = None  # message id: how the platform does it, where that matters
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,17 +56,22 @@ def platform_capabilities(runtime: Runtime, platform: str) -> frozenset[str]:
     adapter = runtime.platforms.get(platform)
     if adapter is not None:
         return adapter.capabilities
-    if platform in CONNECTORS:
-        module = importlib.import_module(f"qunyun.platforms.{platform}")
-        declared = getattr(module, "CAPABILITIES", None)
-        if isinstance(declared, frozenset):
-            return declared
+    declared = _package_attribute(platform, "CAPABILITIES")
+    if isinstance(declared, frozenset):
+        return declared
     return runtime.platform_for(platform).capabilities
 
 
 def capability_table(runtime: Runtime, platform: str) -> list[Capability]:
     native = platform_capabilities(runtime, platform)
-    return [Capability(kind, kind in native) for kind in ACTION_TYPES]
+    notes = _package_attribute(platform, "CAPABILITY_NOTES") or {}
+    return [Capability(kind, kind in native, notes.get(kind)) for kind in ACTION_TYPES]
+
+
+def _package_attribute(platform: str, name: str) -> Any:
+    if platform not in CONNECTORS:
+        return None
+    return getattr(importlib.import_module(f"qunyun.platforms.{platform}"), name, None)
 
 
 async def delivery_health(session: AsyncSession, group_id: int, now: datetime) -> DeliveryHealth:

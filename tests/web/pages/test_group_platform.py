@@ -7,6 +7,7 @@ from datetime import timedelta
 import httpx
 
 from qunyun.app.bootstrap import Runtime
+from qunyun.community.service import do_create_group
 from qunyun.pipeline.models import ActionRecord
 from tests.web.pages.conftest import Shop
 
@@ -41,3 +42,18 @@ async def test_capabilities_and_health(owner: httpx.AsyncClient, runtime: Runtim
 async def test_quiet_group_says_so(owner: httpx.AsyncClient, shop: Shop) -> None:
     html = (await owner.get(f"/groups/{shop.camp}")).text
     assert "最近 7 天没有向本群发送任何内容" in html
+
+
+async def test_wecom_group_shows_staff_tasks(owner: httpx.AsyncClient, runtime: Runtime,
+                                             shop: Shop) -> None:
+    """No WeCom connection runs here: the page still tells what WeCom's API allows."""
+    async with runtime.write_sessions() as session:
+        group = await do_create_group(session, org_id=shop.org_id, platform="wecom",
+                                      platform_id="wrOgAAA", name="企微客户群",
+                                      at=runtime.clock.now(), community_id=shop.community_id)
+        await session.commit()
+    html = (await owner.get(f"/groups/{group.id}")).text
+    panel = html[html.index('id="platform"'):html.index('id="tasks"')]
+    kick = panel[panel.index("移出成员") - 200:panel.index("移出成员")]
+    assert "cap-task" in kick
+    assert "群主确认" in panel  # sending is a mass-send the owner confirms

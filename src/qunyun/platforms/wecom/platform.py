@@ -65,9 +65,18 @@ class Corp:
     welcome_templates: dict[str, str] = field(default_factory=dict)  # text -> template id
 
 
+# A post to a customer group is only ever a mass-send the owner confirms; kick, mute and the
+# rest are not in WeCom's API at all (they become staff tasks).
+CAPABILITIES = frozenset({SEND_MESSAGE})
+CAPABILITY_NOTES = {
+    SEND_MESSAGE: N_("a mass-send task the group owner confirms; at most as many per group per "
+                     "month as the month has days"),
+}
+
+
 class WecomPlatform:
     name = PLATFORM
-    capabilities = frozenset({SEND_MESSAGE})
+    capabilities = CAPABILITIES
 
     def __init__(self, now: Callable[[], datetime], ledger: MassSendLedger,
                  limits: RateLimits | None = None) -> None:
