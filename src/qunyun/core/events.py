@@ -32,6 +32,8 @@ PAYMENT_COMPLETED = "payment.completed"
 MEMBER_JOIN_REQUESTED = "member.join_requested"
 # A member's role in the group changed (made admin, admin removed, ownership moved).
 MEMBER_ROLE_CHANGED = "member.role_changed"
+# A member was muted on the platform (by an admin or the bot); `seconds` 0 = the mute was lifted.
+MEMBER_MUTED = "member.muted"
 # A private message to the bot, outside any group (appeals, questionnaire answers).
 MESSAGE_PRIVATE = "message.private"
 # The platform gave the group a new id (Telegram group -> supergroup); same group, history kept.
@@ -182,6 +184,7 @@ DATA_FIELDS: dict[str, dict[str, tuple[bool, Check]]] = {
         "code": (False, _short_str(200)),
     },
     MEMBER_ROLE_CHANGED: {"role": (True, _one_of(*MEMBER_ROLES)), "by": (False, _is_id)},
+    MEMBER_MUTED: {"seconds": (True, _is_nonneg_int), "by": (False, _is_id)},
     MESSAGE_PRIVATE: {
         "message_id": (True, _is_id),
         "kind": (True, _one_of(*MESSAGE_KINDS)),
@@ -204,7 +207,7 @@ EVENT_TYPES = tuple(DATA_FIELDS)
 # Types that happen to one member and so need `member`.
 MEMBER_REQUIRED = frozenset(
     {MEMBER_JOINED, MEMBER_LEFT, MEMBER_RENAMED, MESSAGE_POSTED, REACTION_ADDED, PAYMENT_COMPLETED,
-     MEMBER_JOIN_REQUESTED, MEMBER_ROLE_CHANGED, MESSAGE_PRIVATE}
+     MEMBER_JOIN_REQUESTED, MEMBER_ROLE_CHANGED, MEMBER_MUTED, MESSAGE_PRIVATE}
 )
 GROUP_REQUIRED = frozenset(EVENT_TYPES) - {PAYMENT_COMPLETED, MESSAGE_PRIVATE}
 

@@ -108,12 +108,21 @@ def test_admin_recall_card() -> None:
     assert renamed["type"] == "member.renamed" and renamed["data"] == {"name": "新名片"}
 
 
-def test_group_ban_is_read_but_has_no_canonical_event() -> None:
-    with pytest.raises(Ignored, match="group_ban"):
-        translate(notice("group_ban", 123, 5, time=T, sub_type="ban", operator_id=7,
+def test_group_ban_becomes_member_muted() -> None:
+    muted = one(notice("group_ban", 123, 5, time=T, sub_type="ban", operator_id=7,
+                       duration=600))
+    assert muted["type"] == "member.muted" and muted["member"] == "5"
+    assert muted["data"] == {"seconds": 600, "by": "7"}
+    lifted = one(notice("group_ban", 123, 5, time=T, sub_type="lift_ban", operator_id=7,
+                        duration=0))
+    assert lifted["data"] == {"seconds": 0, "by": "7"} and lifted["id"] != muted["id"]
+    with pytest.raises(Ignored, match="whole group"):
+        translate(notice("group_ban", 123, 0, time=T, sub_type="ban", operator_id=7,
                          duration=600))
     with pytest.raises(Malformed, match="group_ban sub_type"):
         translate(notice("group_ban", 123, 5, time=T, sub_type="nonsense"))
+    with pytest.raises(Malformed, match="duration"):
+        translate(notice("group_ban", 123, 5, time=T, sub_type="ban", duration=-1))
 
 
 def test_join_requests_add_and_invite() -> None:

@@ -252,10 +252,20 @@ def _recall(payload: dict[str, Any], group: str, user: str) -> list[dict[str, An
 
 
 def _ban(payload: dict[str, Any], group: str, user: str) -> list[dict[str, Any]]:
-    # Bridge protocol v1 has no event for a mute yet: read, checked, and not forwarded.
-    if payload.get("sub_type") not in ("ban", "lift_ban"):
-        raise Malformed(f"unknown group_ban sub_type: {str(payload.get('sub_type'))[:40]}")
-    raise Ignored("group_ban (no canonical event for mutes in bridge protocol v1)")
+    sub_type = payload.get("sub_type")
+    if sub_type not in ("ban", "lift_ban"):
+        raise Malformed(f"unknown group_ban sub_type: {str(sub_type)[:40]}")
+    if user in ("", "0"):  # user 0: the whole group (全体禁言), no member event
+        raise Ignored("group_ban of the whole group")
+    seconds = payload.get("duration", 0) if sub_type == "ban" else 0
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+        raise Malformed("group_ban duration must be a non-negative integer")
+    data: dict[str, Any] = {"seconds": seconds}
+    operator = _operator(payload)
+    if operator:
+        data["by"] = operator
+    return [_event(_notice_id(payload, group, user), E.MEMBER_MUTED, payload, group=group,
+                   member=user, data=data)]
 
 
 def _card(payload: dict[str, Any], group: str, user: str) -> list[dict[str, Any]]:
