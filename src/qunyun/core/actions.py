@@ -20,10 +20,13 @@ SET_ANNOUNCEMENT = "group.announce"
 # Answers to `member.join_requested` (data: `request_id`, optional `reason` for a rejection).
 APPROVE_JOIN = "join.approve"
 REJECT_JOIN = "join.reject"
+# Send `member` privately a personal invite link to the group (data: `text` with `{link}`);
+# joins through the link name `member` as their inviter.
+SEND_INVITE_LINK = "member.invite_link"
 
 ACTION_TYPES = (
     SEND_MESSAGE, SEND_PRIVATE_MESSAGE, DELETE_MESSAGE, MUTE_MEMBER, KICK_MEMBER, MUTE_ALL,
-    SET_ANNOUNCEMENT, APPROVE_JOIN, REJECT_JOIN,
+    SET_ANNOUNCEMENT, APPROVE_JOIN, REJECT_JOIN, SEND_INVITE_LINK,
 )
 
 

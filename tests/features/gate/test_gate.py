@@ -259,3 +259,15 @@ async def test_a_backtracking_pattern_sends_the_answer_to_staff(gate: Gate) -> N
     await gate.ask("a", "r1", answers={"代号？": "aaaa"})
     await gate.ask("b", "r2", answers={"代号？": "a" * 60 + "!"}, minutes=1)
     assert [r.status for r in await gate.requests()] == ["approved", "pending"]
+
+
+async def test_a_member_asks_for_a_personal_invite_link(gate: Gate) -> None:
+    await gate.configure()
+    raw = f.message("u1", "邀请链接", minutes=1)
+    await gate.send(raw)
+    assert await gate.actions(raw["id"]) == [("member.invite_link", "u1")]
+    [text] = await gate.texts(raw["id"])
+    assert "{link}" in text and "invitees" in text
+    other = f.message("u1", "邀请链接在哪里", minutes=2)
+    await gate.send(other)
+    assert await gate.actions(other["id"]) == []

@@ -144,3 +144,14 @@ async def test_a_personal_invite_link_names_its_member(adapter: TelegramPlatform
     link = await adapter.invite_link_for(CHAT, "42")
     assert link.startswith("https://t.me/+")
     assert fake.state.invite_links[link]["name"] == "qy:42"
+
+
+async def test_invite_link_action_sends_the_link_privately(adapter: TelegramPlatform,
+                                                           fake: FakeBotApi) -> None:
+    result = await adapter.deliver(action(A.SEND_INVITE_LINK, {"text": "你的专属链接：{link}"},
+                                          member="42", id="inv"))
+    assert result.status == "done"
+    [link] = fake.state.invite_links
+    assert fake.state.invite_links[link]["name"] == "qy:42"
+    private = fake.state.sent[-1]
+    assert private.chat_id == "42" and private.params["text"] == f"你的专属链接：{link}"

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from qunyun.community.models import Community, Group, Organization, Person
 from qunyun.core import events as E
+from qunyun.core.commands import matches
 from qunyun.core.features import FeatureContext
 from qunyun.features.gate import service
 from qunyun.features.gate.models import (
@@ -32,7 +33,7 @@ from qunyun.features.gate.models import (
 )
 from qunyun.features.gate.numbering import do_assign_number, do_stamp_membership
 from qunyun.features.gate.questionnaire import collect_answers
-from qunyun.features.gate.replies import outcome_actions
+from qunyun.features.gate.replies import invite_link_request, outcome_actions
 from qunyun.features.gate.settings import GateSettings
 
 TIMEOUT = "timeout"
@@ -51,6 +52,19 @@ async def handle(ctx: FeatureContext) -> None:
         await _on_request(ctx)
     elif event.type == E.MEMBER_JOINED:
         await _on_joined(ctx)
+    elif event.type == E.MESSAGE_POSTED:
+        _on_message(ctx)
+
+
+def _on_message(ctx: FeatureContext) -> None:
+    """`邀请链接`: the member's personal invite link; joins through it name them as inviter."""
+    assert ctx.event is not None and ctx.group is not None
+    settings: GateSettings = ctx.settings
+    text = ctx.event.data.get("text") or ""
+    if ctx.event.member and settings.invite_link_keywords \
+            and matches(text, settings.invite_link_keywords):
+        ctx.emit(invite_link_request(member=ctx.event.member, group=ctx.group.name,
+                                     locale=ctx.locale))
 
 
 def _applicant(ctx: FeatureContext, source: str, request_id: str) -> service.Applicant:

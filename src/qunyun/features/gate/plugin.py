@@ -19,7 +19,8 @@ FEATURE = Feature(
     description=N_("Decides who may enter a group (invitation, invite codes, questionnaire, "
                    "payment) and gives members their number."),
     order=50,  # before the welcome (100), which prints the number the gate gives
-    events=frozenset({E.MEMBER_JOIN_REQUESTED, E.MEMBER_JOINED, E.PAYMENT_COMPLETED}),
+    events=frozenset({E.MEMBER_JOIN_REQUESTED, E.MEMBER_JOINED, E.PAYMENT_COMPLETED,
+                       E.MESSAGE_POSTED}),
     settings_model=GateSettings,
     handle=handle,
     on_job=on_job,

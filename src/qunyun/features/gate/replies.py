@@ -78,3 +78,14 @@ def outcome_actions(request: JoinRequest, *, group: str, group_platform_id: str 
         found.append(ActionRequest(message.type, message.data, member=request.member,
                                    group=group_platform_id))
     return found
+
+
+INVITE_LINK = N_("Your personal invite link to {group}: {link}\nNewcomers who join through it are "
+                 "counted as your invitees.")
+
+
+def invite_link_request(*, member: str, group: str, locale: str) -> ActionRequest:
+    """Ask the platform for `member`'s personal invite link, sent to them privately. A platform
+    without personal links turns it into a staff task (send the member a link by hand)."""
+    text = gettext(INVITE_LINK, locale, group=group, link="{link}")
+    return ActionRequest(A.SEND_INVITE_LINK, {"text": text}, member=member)

@@ -97,6 +97,9 @@ class GateSettings(FeatureSettings):
         "Paid entry: the payment's currency."))
     reply_private: bool = Field(True, description=N_(
         "Tell applicants the outcome in a private message."))
+    invite_link_keywords: list[str] = Field(
+        default_factory=lambda: ["邀请链接", "invitelink"], max_length=10, description=N_(
+            "Commands with which a member asks for a personal invite link (empty: none)."))
 
     @field_validator("questions")
     @classmethod

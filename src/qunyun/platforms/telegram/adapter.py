@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 TELEGRAM_RATE_LIMITS = RateLimits(RateLimit(30.0, 30.0), RateLimit(19 / 60, 1.0))
 CAPABILITIES = frozenset({
     A.SEND_MESSAGE, A.SEND_PRIVATE_MESSAGE, A.DELETE_MESSAGE, A.MUTE_MEMBER, A.KICK_MEMBER,
-    A.MUTE_ALL, A.SET_ANNOUNCEMENT, A.APPROVE_JOIN, A.REJECT_JOIN,
+    A.MUTE_ALL, A.SET_ANNOUNCEMENT, A.APPROVE_JOIN, A.REJECT_JOIN, A.SEND_INVITE_LINK,
 })
 SEND_PERMISSIONS = ("can_send_messages", "can_send_audios", "can_send_documents",
                     "can_send_photos", "can_send_videos", "can_send_video_notes",
@@ -188,6 +188,14 @@ async def _send_private(p: TelegramPlatform, action: Action) -> DeliveryResult:
     return DeliveryResult("done")
 
 
+async def _invite_link(p: TelegramPlatform, action: Action) -> DeliveryResult:
+    """A link named after the member (its joins name them as inviter), sent to them privately."""
+    link = await p.invite_link_for(_group(action), _member(action))
+    text = str(_data(action).get("text") or "{link}")
+    await p.send(_member(action), {"text": text.replace("{link}", link)})
+    return DeliveryResult("done")
+
+
 async def _delete(p: TelegramPlatform, action: Action) -> DeliveryResult:
     await p.call("deleteMessage", {"chat_id": p.chat_for(_group(action)),
                                    "message_id": int(_data(action)["message_id"])})
@@ -258,4 +266,5 @@ HANDLERS: dict[str, Call] = {
     A.DELETE_MESSAGE: _delete, A.MUTE_MEMBER: _mute, A.KICK_MEMBER: _kick,
     A.MUTE_ALL: _mute_all, A.SET_ANNOUNCEMENT: _announce,
     A.APPROVE_JOIN: _join_answer, A.REJECT_JOIN: _join_answer,
+    A.SEND_INVITE_LINK: _invite_link,
 }
