@@ -8,7 +8,8 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from qunyun.cli.bench import percentile
+from qunyun.app.features import builtin_registry
+from qunyun.cli.bench import ENGAGEMENT_FEATURES, percentile
 from qunyun.cli.main import app
 
 SERVERS = [None, *([os.environ["QUNYUN_TEST_DATABASE_URL"]]
@@ -42,6 +43,20 @@ def test_bench_replay_finds_two_replays_identical(server: str | None) -> None:
     assert isinstance(figures["events_per_s"], float)
     assert {"rss_10pct_mb", "rss_50pct_mb", "rss_100pct_mb"} <= figures.keys()
     assert figures["identical_state"] is True and figures["identical_actions"] is True
+
+
+def test_bench_pipeline_runs_the_engagement_features_unless_told_otherwise() -> None:
+    """A fixed list, so features registered later do not change the default figure."""
+    args = ["pipeline", "--events", "40", "--batch-size", "20", "--single-events", "0"]
+    engagement = bench(*args)["features"]
+    assert isinstance(engagement, str)
+    assert engagement.split(", ") == [n for n in builtin_registry().names
+                                      if n in ENGAGEMENT_FEATURES]
+    every = bench(*args, "--every-feature")["features"]
+    assert isinstance(every, str) and every.split(", ") == builtin_registry().names
+    default = bench(*args, "--default-features")["features"]
+    assert isinstance(default, str)
+    assert default.split(", ") == [f.name for f in builtin_registry() if f.on_by_default]
 
 
 def test_bench_table_output() -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from qunyun.app.bootstrap import Runtime
 from qunyun.community.models import Group, Membership, Person, PlatformAccount
+from qunyun.core import events as E
+from qunyun.core.actions import send_message
+from qunyun.core.features import Feature, FeatureContext, FeatureSettings
+from qunyun.pipeline.models import ActionRecord
 from tests import factories as f
+from tests.pipeline.conftest import RuntimeFactory
 
 
 async def periods(rt: Runtime) -> list[Membership]:
@@ -99,3 +104,40 @@ async def test_first_sight_of_a_group_puts_it_in_the_default_community(
     async with runtime.sessions() as session:
         group = await session.scalar(select(Group))
     assert group is not None and group.community_id is not None and group.org_id == org_id
+
+
+class _CounterSettings(FeatureSettings):
+    enabled: bool = True
+
+
+async def _count_members(ctx: FeatureContext) -> None:
+    """Answers with the open periods it reads in the database; fails on `boom` after
+    reading (inside the pipeline's savepoint)."""
+    assert ctx.event is not None
+    counted = await ctx.session.scalar(select(func.count()).select_from(Membership)
+                                       .where(Membership.status == "active"))
+    if ctx.event.data.get("text") == "boom":
+        raise RuntimeError("boom")
+    ctx.emit(send_message(f"members {counted}"))
+
+
+COUNTER = Feature(name="counter", title="Counter", description="Counts memberships.",
+                  order=100, events=frozenset({E.MESSAGE_POSTED}),
+                  settings_model=_CounterSettings, handle=_count_members, on_by_default=True)
+
+
+async def test_periods_opened_in_a_batch_are_seen_by_features_and_survive_their_failure(
+        make_runtime: RuntimeFactory) -> None:
+    rt, org = await make_runtime(COUNTER)
+    await rt.pipeline.ingest(org, [f.message("u1", "hi"), f.message("u2", "boom"),
+                                   f.joined("u3"), f.message("u4", "count")])
+    async with rt.sessions() as session:
+        texts = [a.data["text"] for a in (await session.scalars(
+            select(ActionRecord).where(ActionRecord.feature == "counter")
+            .order_by(ActionRecord.seq))).all()]
+        people = (await session.execute(
+            select(PlatformAccount.platform_user_id).join(
+                Membership, Membership.person_id == PlatformAccount.person_id)
+            .order_by(Membership.id))).scalars().all()
+    assert texts == ["members 1", "members 4"]
+    assert people == ["u1", "u2", "u3", "u4"]  # ids in the order of first sight

@@ -51,3 +51,30 @@ async def test_a_job_may_schedule_the_next_one(make_runtime: RuntimeFactory) -> 
         texts = (await session.scalars(select(ActionRecord.data)
                                        .order_by(ActionRecord.seq))).all()
     assert [t["text"] for t in texts] == ["link 1", "link 2", "link 3"]
+
+
+async def test_a_job_asked_for_again_in_a_later_unit_fires_once(
+        make_runtime: RuntimeFactory) -> None:
+    """The second request of the same key is a no-op, also when both fall due together."""
+    rt, org = await make_runtime(fakes.reminder(), replay=True)
+    await rt.pipeline.ingest(org, [f.message("u1", "remind me", minutes=0)])
+    await rt.pipeline.ingest(org, [f.message("u1", "remind me", minutes=5),
+                                   f.message("u2", "later", minutes=30)])
+    async with rt.sessions() as session:
+        actions = (await session.scalars(select(ActionRecord))).all()
+        [job] = (await session.scalars(select(ScheduledJob))).all()
+    assert [a.data["text"] for a in actions] == ["reminder for u1 at 2026-11-22T00:10:00+00:00"]
+    assert job.status == "fired" and job.fired_at is not None
+
+
+async def test_jobs_scheduled_and_due_in_one_unit_fire_in_order_of_due_time(
+        make_runtime: RuntimeFactory) -> None:
+    rt, org = await make_runtime(fakes.chain(), replay=True)
+    await rt.pipeline.ingest(org, [f.message("u1", "chain", minutes=0),
+                                   f.message("u2", "later", minutes=45)])
+    async with rt.sessions() as session:
+        texts = [a.data["text"] for a in (await session.scalars(
+            select(ActionRecord).order_by(ActionRecord.seq))).all()]
+        jobs = (await session.scalars(select(ScheduledJob).order_by(ScheduledJob.due_at))).all()
+    assert texts == ["link 1", "link 2", "link 3"]
+    assert [j.status for j in jobs] == ["fired"] * 3

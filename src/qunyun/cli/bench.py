@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -59,6 +60,12 @@ def register(app: typer.Typer) -> None:
     from qunyun.cli.bench_signin import register_bench as register_signin_bench
 
     register_signin_bench(bench_app)
+    from qunyun.cli.bench_moderation import register_bench as register_moderation_bench
+
+    register_moderation_bench(bench_app)
+    import_module("qunyun.cli.bench_platforms").register_bench(bench_app)
+    for name in ("qunyun.cli.bench_telegram", "qunyun.cli.bench_import"):  # telegram, import
+        import_module(name).register_bench(bench_app)
     app.add_typer(bench_app, name="bench")
 
 
@@ -71,12 +78,16 @@ def bench_pipeline(
     db: ServerOption = None, as_json: JsonOption = False,
     all_features: Annotated[bool, typer.Option(
         "--all-features/--default-features",
-        help="Switch every feature on for the organization (default: only those on by "
-             "default).")] = True,
+        help="Switch the engagement features on for the organization, every other feature "
+             "off (default); or run only the features on by default.")] = True,
+    every_feature: Annotated[bool, typer.Option(
+        "--every-feature",
+        help="Switch every registered feature on, whatever it is.")] = False,
 ) -> None:
     """Simulated, message-heavy events through the whole pipeline: events/s, latencies, RSS."""
+    chosen = EVERY if every_feature else ENGAGEMENT if all_features else DEFAULT
     figures = run(lambda: measure_pipeline(events, batch_size, single_events, db,
-                                           all_features=all_features))
+                                           features=chosen))
     show(gettext("Pipeline benchmark"), figures, as_json)
 
 
@@ -110,8 +121,16 @@ def show(title: str, figures: dict[str, Any], as_json: bool) -> None:
 
 # --- pipeline ------------------------------------------------------------------------------
 
+# The features `bench pipeline` switches on by default: a fixed list, so that features added
+# later do not silently change its figure (`--every-feature` runs them all).
+ENGAGEMENT_FEATURES = ("welcome", "autoreply", "signin", "points", "levels", "leaderboard",
+                       "redpacket", "challenge", "highlights", "help", "stats")
+ENGAGEMENT, EVERY, DEFAULT = "engagement", "every", "default"
+
+
 async def measure_pipeline(events: int, batch_size: int, singles: int,
-                           server: str | None, *, all_features: bool = True) -> dict[str, Any]:
+                           server: str | None, *, features: str = ENGAGEMENT
+                           ) -> dict[str, Any]:
     generated = [parse_event(raw) for raw in
                  simulate(SimulationParams(seed=SEED, events=events + singles))]
     bulk, single = generated[:events], generated[events:]
@@ -123,8 +142,7 @@ async def measure_pipeline(events: int, batch_size: int, singles: int,
                                           replay=True)
             try:
                 org_id = await organization_id(runtime, DEFAULT_ORG)
-                features = await switch_on(runtime, org_id) if all_features else \
-                    [f.name for f in runtime.registry if f.on_by_default]
+                switched = await choose_features(runtime, org_id, features)
                 started = time.perf_counter()
                 batches = await timed_batches(runtime, org_id, bulk, batch_size, rss)
                 elapsed = time.perf_counter() - started
@@ -133,7 +151,7 @@ async def measure_pipeline(events: int, batch_size: int, singles: int,
                 await runtime.close()
     return {
         "benchmark": "pipeline", "backend": backend(server), "events": len(bulk),
-        "features": ", ".join(features),
+        "features": ", ".join(switched),
         "batch_size": batch_size, "elapsed_s": round(elapsed, 3),
         "events_per_s": round(len(bulk) / elapsed, 1),
         "batch_p50_ms": ms(percentile(batches, 50)), "batch_p99_ms": ms(percentile(batches, 99)),
@@ -145,15 +163,31 @@ async def measure_pipeline(events: int, batch_size: int, singles: int,
     }
 
 
-async def switch_on(runtime: Runtime, org_id: int) -> list[str]:
-    """Every registered feature on, with its defaults, at the organization layer."""
-    names = [feature.name for feature in runtime.registry]
+async def choose_features(runtime: Runtime, org_id: int, which: str) -> list[str]:
+    """Switch on the features of `which` (ENGAGEMENT, EVERY or DEFAULT); the names that run."""
+    if which == DEFAULT:
+        return [f.name for f in runtime.registry if f.on_by_default]
+    if which == EVERY:
+        return await switch_on(runtime, org_id)
+    registered = set(runtime.registry.names)
+    missing = [name for name in ENGAGEMENT_FEATURES if name not in registered]
+    if missing:
+        raise InvalidInput("features not registered: {names}", names=", ".join(missing))
+    return await switch_on(runtime, org_id, ENGAGEMENT_FEATURES)
+
+
+async def switch_on(runtime: Runtime, org_id: int,
+                    names: Sequence[str] | None = None) -> list[str]:
+    """The named features (default: every registered one) on with their defaults at the
+    organization layer, every other feature off; the names switched on, in pipeline order."""
+    wanted = set(runtime.registry.names if names is None else names)
     async with runtime.write_sessions() as session:
-        for name in names:
+        for feature in runtime.registry:
             await do_set_layer(session, org_id=org_id, scope=ORGANIZATION, scope_id=org_id,
-                               feature=name, values={"enabled": True}, at=runtime.clock.now())
+                               feature=feature.name, values={"enabled": feature.name in wanted},
+                               at=runtime.clock.now())
         await session.commit()
-    return names
+    return [name for name in runtime.registry.names if name in wanted]
 
 
 async def timed_batches(runtime: Runtime, org_id: int, events: Sequence[Event], size: int,

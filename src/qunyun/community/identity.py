@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, text, tuple_, update
+from sqlalchemy import Table, bindparam, event, func, insert, select, text, tuple_, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState
 
 from qunyun.community.models import Community, Group, Membership, Person, PlatformAccount
 from qunyun.community.roles import MEMBERSHIP_ACTIVE
@@ -63,6 +65,54 @@ class IdentityBatch:
     memberships: dict[tuple[int, int], MembershipRow] = field(default_factory=dict)
     activity: dict[int, _Activity] = field(default_factory=dict)
     default_community_id: int | None = None
+    # SQLite: memberships opened but not written yet, and the id the next one gets (see
+    # `_start_deferring`). On PostgreSQL each is inserted when opened.
+    _deferring: bool = field(init=False, repr=False)
+    _new_memberships: list[dict[str, object]] = field(default_factory=list, init=False,
+                                                      repr=False)
+    _next_id: int | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._deferring = self.session.get_bind().dialect.name != "postgresql"
+
+    async def _start_deferring(self) -> None:
+        """On SQLite a row-by-row INSERT … RETURNING per new membership is the costliest part of
+        first sight. There the batch gives the ids itself (the ones SQLite would pick: max + 1,
+        …; the writer holds the write lock and nothing else inserts memberships) and writes the
+        new rows together just before the session's next statement or SAVEPOINT, whatever it
+        is: anything that reads or updates memberships sees them, and no savepoint rolled
+        back by a failing feature can take them away."""
+        highest = await self.session.scalar(select(func.max(Membership.id)))
+        self._next_id = (highest or 0) + 1
+        connection = (await self.session.connection()).sync_connection
+        assert connection is not None
+        event.listen(self.session.sync_session, "do_orm_execute", self._write_before_statement)
+        event.listen(connection, "savepoint", self._write_before_savepoint)
+
+    def _write_before_statement(self, state: ORMExecuteState) -> None:
+        if self._new_memberships:
+            # Asking for the connection first emits a SAVEPOINT still pending (one begins
+            # lazily, with its first statement): the rows go in before it, not inside it.
+            self._write_before_savepoint(state.session.connection(), None)
+
+    def _write_before_savepoint(self, connection: Connection, _name: str | None) -> None:
+        if self._new_memberships:
+            rows, self._new_memberships = self._new_memberships, []
+            connection.execute(insert(_MEMBERSHIPS), rows)
+
+    async def _next_membership_id(self) -> int:
+        if self._next_id is None:
+            await self._start_deferring()
+            assert self._next_id is not None
+        membership_id, self._next_id = self._next_id, self._next_id + 1
+        return membership_id
+
+    async def write_new_memberships(self) -> None:
+        """Write the memberships opened since the last statement (see
+        `_start_deferring`); statements through the session do it on their own."""
+        if self._new_memberships:
+            rows, self._new_memberships = self._new_memberships, []
+            await self.session.execute(insert(_MEMBERSHIPS), rows)
 
     async def preload(self, platform_groups: Iterable[tuple[str, str]],
                       platform_users: Mapping[tuple[str, str], tuple[str, datetime]]) -> None:
@@ -101,15 +151,29 @@ class IdentityBatch:
     async def _create_persons(self, seen: Mapping[tuple[str, str], tuple[str, datetime]]
                               ) -> None:
         keys = list(seen)
-        result = await self.session.execute(
-            insert(Person).returning(Person.id, sort_by_parameter_order=True),
-            [{"org_id": self.org_id, "display_name": seen[k][0] or k[1], "interests": [],
-              "first_seen_at": seen[k][1]} for k in keys])
-        ids = list(result.scalars())
+        rows = [{"org_id": self.org_id, "display_name": seen[k][0] or k[1], "interests": [],
+                 "first_seen_at": seen[k][1]} for k in keys]
+        ids = await self._insert_returning_ids(Person, rows)
         await self.session.execute(insert(PlatformAccount), [
             {"org_id": self.org_id, "person_id": pid, "platform": k[0], "platform_user_id": k[1],
              "display_name": seen[k][0] or k[1]} for k, pid in zip(keys, ids, strict=True)])
         self.persons.update(zip(keys, ids, strict=True))
+
+    async def _insert_returning_ids(self, model: type[Person], rows: list[dict[str, object]]
+                                    ) -> list[int]:
+        """Insert `rows`; their ids, in order. PostgreSQL returns them sorted by parameter order.
+        SQLite can only do that row by row, so there the ids are given explicitly: the ones
+        it would pick itself (max + 1, …), safe because the writer holds the write lock."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            result = await self.session.execute(
+                insert(model).returning(model.id, sort_by_parameter_order=True), rows)
+            return list(result.scalars())
+        highest = await self.session.scalar(select(func.max(model.id)))
+        first = (highest or 0) + 1
+        ids = list(range(first, first + len(rows)))
+        await self.session.execute(insert(model), [{**row, "id": new_id}
+                                                   for row, new_id in zip(rows, ids, strict=True)])
+        return ids
 
     async def _preload_memberships(self, group_ids: set[int], person_ids: set[int]) -> None:
         m = Membership
@@ -158,6 +222,13 @@ class IdentityBatch:
             person_id = self.persons[key] = person.id
         return person_id
 
+    def group_by_id(self, group_id: int) -> GroupRow | None:
+        """A group this batch has resolved, by its id."""
+        for row in self.groups.values():
+            if row.id == group_id:
+                return row
+        return None
+
     def open_membership(self, group_id: int, person_id: int) -> MembershipRow | None:
         return self.memberships.get((group_id, person_id))
 
@@ -165,16 +236,17 @@ class IdentityBatch:
                           seen_before_join: bool = False, inviter_person_id: int | None = None,
                           via: str | None = None, code: str | None = None) -> MembershipRow:
         """Open a new membership period (a join, or first sight of someone already inside)."""
-        membership_id = await self.session.scalar(insert(Membership).returning(Membership.id),
-                                                  {"org_id": self.org_id, "group_id": group_id,
-                                                   "person_id": person_id, "role": "member",
-                                                   "status": MEMBERSHIP_ACTIVE,
-                                                   "joined_at": joined_at,
-                                                   "seen_before_join": seen_before_join,
-                                                   "inviter_person_id": inviter_person_id,
-                                                   "join_via": via, "join_code": code,
-                                                   "message_count": 0})
-        assert membership_id is not None
+        values = {"org_id": self.org_id, "group_id": group_id, "person_id": person_id,
+                  "role": "member", "status": MEMBERSHIP_ACTIVE, "joined_at": joined_at,
+                  "seen_before_join": seen_before_join, "inviter_person_id": inviter_person_id,
+                  "join_via": via, "join_code": code, "message_count": 0}
+        if not self._deferring:
+            membership_id = await self.session.scalar(
+                insert(Membership).returning(Membership.id), values)
+            assert membership_id is not None
+        else:
+            membership_id = await self._next_membership_id()
+            self._new_memberships.append({**values, "id": membership_id})
         row = MembershipRow(membership_id, person_id, "member", MEMBERSHIP_ACTIVE, None,
                             joined_at, 0, seen_before_join)
         self.memberships[(group_id, person_id)] = row
@@ -240,6 +312,7 @@ class IdentityBatch:
             await self._write_activity({membership_id: activity})
 
     async def flush_activity(self) -> None:
+        await self.write_new_memberships()
         if self.activity:
             await self._write_activity(self.activity)
             self.activity = {}
@@ -248,6 +321,7 @@ class IdentityBatch:
         """Write the batch's message counts: one statement on PostgreSQL (arrays), one
         executemany elsewhere."""
         rows = sorted(activity.items())
+        await self.write_new_memberships()  # the statement below bypasses the session's hook
         connection = await self.session.connection()
         if connection.dialect.name == "postgresql":
             await connection.execute(_PG_ACTIVITY, {
@@ -267,6 +341,7 @@ class IdentityBatch:
             for mid, a in rows])
 
 
+_MEMBERSHIPS = cast(Table, Membership.__table__)
 _PG_ACTIVITY = text("""
     UPDATE memberships AS m
     SET message_count = m.message_count + c.count,

@@ -56,7 +56,7 @@ async def resolve_member(ids: IdentityBatch, event: Event,
     person_id = await ids.person(event.platform, event.member, event.at, name)
     if event.type == E.MEMBER_RENAMED:
         await ids.rename_person(person_id, event.platform, event.member, name)
-    if group is None:
+    if group is None or event.type == E.MEMBER_JOIN_REQUESTED:  # an applicant is not inside
         return MemberInfo(person_id, None, "member", "none", None, None, False, 0, False)
     if event.type == E.MEMBER_JOINED:
         return await _joined(ids, event, group, person_id)

@@ -146,7 +146,7 @@ class Pipeline:
                 await uow.commit()
             except BaseException:
                 await uow.rollback()
-                self.scheduler.forget()
+                self.scheduler.rolled_back()
                 raise
         self._notify()
         return statuses
@@ -161,11 +161,13 @@ class Pipeline:
             try:
                 outbox = Outbox()
                 fired = await self._fire_due(uow, outbox, until)
+                await self.scheduler.write_queued(session)
+                await self.scheduler.write_fired(session)
                 await outbox.write(session)
                 await uow.commit()
             except BaseException:
                 await uow.rollback()
-                self.scheduler.forget()
+                self.scheduler.rolled_back()
                 raise
         if fired:
             self._notify()
@@ -189,6 +191,8 @@ class Pipeline:
             if new:
                 await self._handle(batch, event)
         await bulk_insert(session, EventRecord, batch.records)
+        await self.scheduler.write_queued(session)
+        await self.scheduler.write_fired(session)
         await ids.flush_activity()
         await batch.outbox.write(session)
         return [ACCEPTED if new else DUPLICATE for new in fresh]
@@ -217,7 +221,8 @@ class Pipeline:
     async def _handle(self, batch: _Batch, event: Event) -> None:
         if isinstance(self.clock, ManualClock) and self.record_only:
             self.clock.set(event.at)
-        await self._fire_due(batch.uow, batch.outbox, event.at)
+        if not self.scheduler.nothing_due_by(event.at):
+            await self._fire_due(batch.uow, batch.outbox, event.at, batch.ids)
         group = await resolve_group(batch.ids, event)
         member = await resolve_member(batch.ids, event, group)
         batch.records.append({
@@ -294,22 +299,27 @@ class Pipeline:
             outbox.add(OutboxEntry(action, cause.org_id, group.id if group else None,
                                    feature.name, ctx.now, status, locale))
         for job in ctx.schedules:
-            await self.scheduler.add(ctx.session, org_id=cause.org_id,
-                                     group_id=group.id if group else None, feature=feature.name,
-                                     request=job, caused_by=cause.ref)
+            self.scheduler.queue(org_id=cause.org_id, group_id=group.id if group else None,
+                                 feature=feature.name, request=job, caused_by=cause.ref)
 
     # --- scheduled jobs ------------------------------------------------------------------
 
-    async def _fire_due(self, uow: UnitOfWork, outbox: Outbox, until: datetime) -> int:
+    async def _fire_due(self, uow: UnitOfWork, outbox: Outbox, until: datetime,
+                        ids: IdentityBatch | None = None) -> int:
         fired = 0
         while jobs := await self.scheduler.take_due(uow.session, until):
             for org_id, job in jobs:
-                await self._fire(uow, outbox, org_id, job)
+                await self._fire(uow, outbox, org_id, job, ids)
                 fired += 1
         return fired
 
-    async def _job_group(self, uow: UnitOfWork, group_id: int) -> GroupRow | None:
-        """The group of a job, read once per unit of work."""
+    async def _job_group(self, uow: UnitOfWork, group_id: int,
+                         ids: IdentityBatch | None) -> GroupRow | None:
+        """The group of a job: the batch's own copy when it resolved the group (kept current
+        by renames and dismissals), else read once per unit of work."""
+        known = ids.group_by_id(group_id) if ids is not None else None
+        if known is not None:
+            return known
         rows: dict[int, GroupRow | None] = uow.scratch("job_groups", dict)
         if group_id not in rows:
             group = await uow.session.get(Group, group_id)
@@ -318,12 +328,13 @@ class Pipeline:
                 group.name, group.purpose, group.status, group.playbook_id) if group else None
         return rows[group_id]
 
-    async def _fire(self, uow: UnitOfWork, outbox: Outbox, org_id: int, job: Job) -> None:
+    async def _fire(self, uow: UnitOfWork, outbox: Outbox, org_id: int, job: Job,
+                    ids: IdentityBatch | None = None) -> None:
         feature = self.registry.get(job.feature)
         if feature is None or feature.on_job is None:
             log.warning("scheduled job %s names unknown feature %s", job.id, job.feature)
             return
-        row = await self._job_group(uow, job.group_id) if job.group_id else None
+        row = await self._job_group(uow, job.group_id, ids) if job.group_id else None
         refreshed = uow.scratch(_REFRESHED, set[int])
         if org_id not in refreshed:  # settings change only between units of work
             await self._settings.refresh(uow.session, org_id)

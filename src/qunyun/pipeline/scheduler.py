@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import json
+from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qunyun.core.features import Job, JobRequest
@@ -14,27 +16,59 @@ from qunyun.pipeline.models import ScheduledJob
 
 PENDING = "pending"
 FIRED = "fired"
+QUEUED_CHUNK = 100  # rows per INSERT of queued jobs (SQLite limits the parameters)
 
 
 def job_id(feature: str, key: str) -> str:
     return "j" + hashlib.sha1(f"{feature}\x1f{key}".encode()).hexdigest()[:24]
 
 
+_INSERTS: dict[str, Any] = {}  # dialect name -> the statement that adds a job
+
+
+def _insert_job(session: AsyncSession) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING of one job, values as parameters: built once per
+    dialect (building it with the values costs more than running it)."""
+    dialect = session.get_bind().dialect.name
+    statement = _INSERTS.get(dialect)
+    if statement is None:
+        statement = _INSERTS[dialect] = insert_for(session, ScheduledJob.__table__) \
+            .on_conflict_do_nothing(index_elements=["id"])
+    return statement
+
+
 class Scheduler:
     """Keeps the earliest pending due time in memory so the hot path asks nothing of the database
-    until something is actually due."""
+    until something is actually due.
+
+    The pipeline's own unit of work `queue`s its jobs: they are written together with the next
+    scheduler query (or `write_queued` before commit). When the earliest job in the database
+    is not due but queued ones are, those fire from memory once written (the INSERT says which
+    were new), with no query. Jobs fired in a unit of work are marked in the database together,
+    by `write_fired` before commit (`take_due` skips them meanwhile)."""
 
     def __init__(self) -> None:
-        self._next_due: datetime | None = None
+        self._next_due: datetime | None = None  # the earliest pending job in the database
         self._loaded = False
+        self._fired: dict[str, datetime] = {}  # job id -> fired at, not written yet
+        self._queued: dict[str, dict[str, Any]] = {}  # job id -> row, not written yet
+        self._queued_first: datetime | None = None
 
     def forget(self) -> None:
+        self._loaded = False
+
+    def rolled_back(self) -> None:
+        """The unit of work failed: its fired jobs are pending again, its queued ones gone."""
+        self._fired.clear()
+        self._queued.clear()
+        self._queued_first = None
         self._loaded = False
 
     def nothing_due_by(self, until: datetime) -> bool:
         """True when the cached earliest due time shows nothing is due by `until` (so a tick
         need not open a transaction); False when unknown."""
-        return self._loaded and (self._next_due is None or self._next_due > until)
+        return self._loaded and (self._next_due is None or self._next_due > until) \
+            and (self._queued_first is None or self._queued_first > until)
 
     async def next_due(self, session: AsyncSession) -> datetime | None:
         if not self._loaded:
@@ -51,37 +85,101 @@ class Scheduler:
         key = request.key or f"{caused_by}:{request.kind}"
         # The same key scheduled again is a no-op; written at once, so a job handler's job and
         # features without a savepoint are seen by the next query.
-        await session.execute(
-            insert_for(session, ScheduledJob)
-            .values(id=job_id(feature, key), org_id=org_id, group_id=group_id, feature=feature,
-                    kind=request.kind, key=key, due_at=request.due_at, payload=request.payload,
-                    status=PENDING)
-            .on_conflict_do_nothing(index_elements=["id"]))
+        await session.execute(_insert_job(session), {
+            "id": job_id(feature, key), "org_id": org_id, "group_id": group_id,
+            "feature": feature, "kind": request.kind, "key": key, "due_at": request.due_at,
+            "payload": request.payload, "status": PENDING})
         if self._loaded and (self._next_due is None or request.due_at < self._next_due):
             self._next_due = request.due_at
+
+    def queue(self, *, org_id: int, group_id: int | None, feature: str, request: JobRequest,
+              caused_by: str) -> None:
+        """`add` for the pipeline's unit of work: the job is written with the next scheduler
+        query or by `write_queued` (the same key again is a no-op all the same)."""
+        key = request.key or f"{caused_by}:{request.kind}"
+        queued_id = job_id(feature, key)
+        self._queued.setdefault(queued_id, {
+            "id": queued_id, "org_id": org_id, "group_id": group_id, "feature": feature,
+            "kind": request.kind, "key": key, "due_at": request.due_at,
+            "payload": request.payload, "status": PENDING})
+        if self._queued_first is None or request.due_at < self._queued_first:
+            self._queued_first = request.due_at
+
+    async def write_queued(self, session: AsyncSession) -> list[dict[str, Any]]:
+        """Insert the queued jobs, skipping keys already scheduled; the rows that were new."""
+        if not self._queued:
+            return []
+        rows = list(self._queued.values())
+        self._queued, self._queued_first = {}, None
+        table = cast(Table, ScheduledJob.__table__)
+        new_ids: set[str] = set()
+        for start in range(0, len(rows), QUEUED_CHUNK):
+            statement = (insert_for(session, table)
+                         .values(rows[start:start + QUEUED_CHUNK])
+                         .on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id))
+            new_ids.update((await session.execute(statement)).scalars())
+        new = [row for row in rows if row["id"] in new_ids]
+        for row in new:
+            if self._loaded and (self._next_due is None or row["due_at"] < self._next_due):
+                self._next_due = row["due_at"]
+        return new
 
     async def take_due(self, session: AsyncSession, until: datetime, limit: int = 500
                        ) -> list[tuple[int, Job]]:
         """Pending jobs due at or before `until`, oldest first; marks them fired."""
+        if self._queued_first is not None and self._queued_first <= until:
+            known, earliest = self._loaded, self._next_due
+            new = await self.write_queued(session)
+            if known and (earliest is None or earliest > until):  # only new ones are due
+                return self._take_new(new, earliest, until, limit)
         if (await self.next_due(session)) is None or self._next_due is None \
                 or self._next_due > until:
             return []
         await session.flush()
         # The earliest pending jobs, one more than may fire: the first not due yet is the new
-        # earliest due time, so no second query is needed for it.
-        rows = (await session.execute(
+        # earliest due time, so no second query is needed for it. Jobs fired earlier in this
+        # unit of work still read as pending: they come first, and are left out.
+        fired = self._fired
+        rows = [r for r in (await session.execute(
             select(ScheduledJob.id, ScheduledJob.org_id, ScheduledJob.feature,
                    ScheduledJob.kind, ScheduledJob.due_at, ScheduledJob.payload,
                    ScheduledJob.group_id)
             .where(ScheduledJob.status == PENDING)
-            .order_by(ScheduledJob.due_at, ScheduledJob.id).limit(limit + 1))).all()
+            .order_by(ScheduledJob.due_at, ScheduledJob.id).limit(limit + 1 + len(fired))))
+            .all() if r.id not in fired][:limit + 1]
         due = [r for r in rows[:limit] if r.due_at <= until]
         later = next((r for r in rows if r.due_at > until), None)
         self._next_due = later.due_at if later is not None else None
         self._loaded = later is not None or len(rows) <= limit
-        if due:
-            await session.execute(update(ScheduledJob)
-                                  .where(ScheduledJob.id.in_([r.id for r in due]))
-                                  .values(status=FIRED, fired_at=until))
+        for row in due:
+            fired[row.id] = until
         return [(r.org_id, Job(id=r.id, feature=r.feature, kind=r.kind, due_at=r.due_at,
                                payload=dict(r.payload), group_id=r.group_id)) for r in due]
+
+    def _take_new(self, new: list[dict[str, Any]], earliest: datetime | None, until: datetime,
+                  limit: int) -> list[tuple[int, Job]]:
+        """Fire the due ones of jobs just written as new, when nothing older is due: what the
+        query would have found, without asking."""
+        pending = sorted(new, key=lambda row: (row["due_at"], row["id"]))
+        due = [row for row in pending[:limit] if row["due_at"] <= until]
+        for row in due:
+            self._fired[row["id"]] = until
+        rest = [row["due_at"] for row in pending[len(due):]]
+        self._next_due = min([*rest, *([earliest] if earliest is not None else [])],
+                             default=None)
+        # As read back from the database: the payload through JSON, the time in UTC.
+        return [(row["org_id"], Job(id=row["id"], feature=row["feature"], kind=row["kind"],
+                                    due_at=row["due_at"].astimezone(UTC),
+                                    payload=json.loads(json.dumps(row["payload"])),
+                                    group_id=row["group_id"])) for row in due]
+
+    async def write_fired(self, session: AsyncSession) -> None:
+        """Mark the jobs fired in this unit of work, in one statement (before commit)."""
+        if self._fired:
+            rows = [{"job_id": job, "at": at} for job, at in sorted(self._fired.items())]
+            self._fired = {}
+            table = cast(Table, ScheduledJob.__table__)  # Core: a plain executemany
+            await session.execute(
+                update(table).where(table.c.id == bindparam("job_id"))
+                .values(status=FIRED, fired_at=bindparam("at", type_=table.c.fired_at.type)),
+                rows)

@@ -12,9 +12,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, literal, select, tuple_, update
+from sqlalchemy import Table, and_, func, insert, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qunyun.community.models import Membership
@@ -86,6 +86,7 @@ class LevelsBatch:
     # Announcements waiting for their group, read once per unit of work: group -> rows.
     waiting: dict[int, list[LevelAnnouncement]] | None = None
     sent: list[tuple[int, datetime]] = field(default_factory=list)  # (announcement, when)
+    announcements: list[dict[str, Any]] = field(default_factory=list)  # found, to write
 
     def see(self, key: Key, group: GroupInfo, settings: Any, at: datetime, member: str | None,
             name: str | None) -> None:
@@ -328,12 +329,22 @@ async def do_award_badge(session: AsyncSession, *, org_id: int, community_id: in
     return (await session.scalar(statement)) is not None
 
 
-def do_queue_announcement(session: AsyncSession, seen: Seen, person_id: int, *, kind: str,
+def do_queue_announcement(batch: LevelsBatch, seen: Seen, person_id: int, *, kind: str,
                           subject: str) -> None:
-    """Keep an announcement for the next event of the group the person was last seen in."""
-    session.add(LevelAnnouncement(org_id=seen.group.org_id, group_id=seen.group.id,
-                                  person_id=person_id, member=seen.member, name=seen.name,
-                                  kind=kind, subject=subject, created_at=seen.at))
+    """Keep an announcement for the next event of the group the person was last seen in
+    (written by `do_write_announcements`)."""
+    batch.announcements.append({
+        "org_id": seen.group.org_id, "group_id": seen.group.id, "person_id": person_id,
+        "member": seen.member, "name": seen.name, "kind": kind, "subject": subject,
+        "created_at": seen.at, "sent_at": None})
+
+
+async def do_write_announcements(session: AsyncSession, batch: LevelsBatch) -> None:
+    """Write the queued announcements, in order, in one statement."""
+    if batch.announcements:
+        await session.execute(insert(cast(Table, LevelAnnouncement.__table__)),
+                              batch.announcements)
+        batch.announcements = []
 
 
 async def waiting_announcements(session: AsyncSession, org_id: int,

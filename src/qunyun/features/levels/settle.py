@@ -31,6 +31,7 @@ from qunyun.features.levels.service import (
     do_mark_sent,
     do_move,
     do_queue_announcement,
+    do_write_announcements,
     inviters_of,
     load_states,
     refresh_lifetimes,
@@ -78,6 +79,7 @@ async def do_settle(session: AsyncSession, batch: LevelsBatch) -> None:
     earned = [(key, "messages_100") for key in sorted(over)]
     earned += await _signin_badges(session, batch, sorted(changed))
     await _award(session, batch, earned)
+    await do_write_announcements(session, batch)
 
 
 async def _see_inviters(session: AsyncSession, batch: LevelsBatch) -> None:
@@ -123,7 +125,7 @@ async def _move(session: AsyncSession, batch: LevelsBatch, key: Key, value: int)
     await do_move(session, Move(seen.group.org_id, key[0], key[1], seen.group.id, state.level,
                                 target, state.best_level, levels[target].name, seen.at))
     if target > state.best_level:
-        do_queue_announcement(session, seen, key[1], kind="level", subject=levels[target].name)
+        do_queue_announcement(batch, seen, key[1], kind="level", subject=levels[target].name)
     state.level, state.best_level = target, max(state.best_level, target)
 
 
@@ -179,7 +181,7 @@ async def _award(session: AsyncSession, batch: LevelsBatch,
               and badge not in batch.states[key].badges]
     for award in await do_award_badges(session, awards):
         if award.seen.settings.announce_badges:
-            do_queue_announcement(session, award.seen, award.key[1], kind="badge",
+            do_queue_announcement(batch, award.seen, award.key[1], kind="badge",
                                   subject=award.badge)
     for award in awards:
         batch.states[award.key].badges.add(award.badge)

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import BindParameter, Select, bindparam, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qunyun.core.errors import Conflict, InvalidInput
@@ -22,6 +23,7 @@ from qunyun.core.i18n import N_
 from qunyun.db.dialect import insert_for
 from qunyun.features.signin.models import FILLED, SIGNED, SigninCards, SigninDaily, SigninRecord
 from qunyun.features.signin.settings import SigninSettings
+from qunyun.points.models import PointsBalance
 from qunyun.points.service import NewAward, balance, do_award_many, do_spend
 
 SIGNIN_REASON = "signin"
@@ -99,9 +101,9 @@ async def do_signin(session: AsyncSession, *, signer: Signer, day: date, at: dat
     """Sign in for local `day`; a second sign-in that day changes nothing (`new` False).
     Points and the rank are left in `pending` for `do_write_pending`; without it, written now."""
     owed = pending if pending is not None else Pending()
-    near = await _near(session, signer, day)
+    near, current = await _near(session, signer, day)
     if day in near:
-        return await _already(session, signer, day, near[day], owed)
+        return _answer_again(day, near[day], current, signer, owed)
     yesterday = near.get(day - timedelta(days=1))
     streak = yesterday[0] + 1 if yesterday else 1
     bonus = settings.bonus_for(streak)
@@ -118,10 +120,9 @@ async def do_signin(session: AsyncSession, *, signer: Signer, day: date, at: dat
                      source_event=source_event)
     if day + timedelta(days=1) in near:  # a late event: it joins the run that follows
         await _rejoin(session, signer, day, streak)
-    current = await balance(session, community_id=signer.community_id,
-                            person_id=signer.person_id)
+    # `current` was read before the claim, which changes no balance.
     result = Signin(True, day, rank, streak, settings.points, bonus,
-                    current.balance + owed.owed_to(signer))
+                    current + owed.owed_to(signer))
     if pending is None:
         await do_write_pending(session, owed)
     return result
@@ -217,15 +218,66 @@ async def _streaks(session: AsyncSession, signer: Signer, days: list[date]) -> d
 
 
 async def _near(session: AsyncSession, signer: Signer,
-                day: date) -> dict[date, tuple[int, int | None]]:
-    """(streak, rank) of the recorded days among the day before, `day` and the day after."""
-    rows = await session.execute(
-        select(SigninRecord.day, SigninRecord.streak, SigninRecord.rank)
-        .where(SigninRecord.community_id == signer.community_id,
-               SigninRecord.person_id == signer.person_id,
-               SigninRecord.day >= day - timedelta(days=1),
-               SigninRecord.day <= day + timedelta(days=1)))
-    return {d: (streak, rank) for d, streak, rank in rows}
+                day: date) -> tuple[dict[date, tuple[int, int | None]], int]:
+    """(streak, rank) of the recorded days among the day before, `day` and the day after; and
+    the points balance, in one statement (`_NEAR`)."""
+    rows = (await session.execute(_NEAR, {
+        "community_id": signer.community_id, "person_id": signer.person_id,
+        "first": day - timedelta(days=1), "last": day + timedelta(days=1)})).all()
+    current = int(rows[0][0] or 0) if rows else 0
+    return {d: (streak, rank) for _, d, streak, rank in rows if d is not None}, current
+
+
+def _near_statement() -> Select[Any]:
+    """A one-row anchor, the balance as a scalar subquery and the person's records of the days
+    from `first` to `last` outer-joined (one row with no day when there is none). Built once:
+    building it costs more than running it."""
+    record, held = SigninRecord, PointsBalance
+    community: BindParameter[int] = bindparam("community_id")
+    person: BindParameter[int] = bindparam("person_id")
+    anchor = select(literal(1).label("one")).subquery()
+    return (select(select(held.balance)
+                   .where(held.community_id == community, held.person_id == person)
+                   .scalar_subquery(),
+                   record.day, record.streak, record.rank)
+            .select_from(anchor)
+            .outerjoin(record, (record.community_id == community)
+                       & (record.person_id == person)
+                       & (record.day >= bindparam("first")) & (record.day <= bindparam("last"))))
+
+
+_NEAR = _near_statement()
+_WRITES: dict[tuple[str, str], Any] = {}  # (dialect, name) -> statement
+
+
+def _claim_statement(session: AsyncSession) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id of a day's record, values as parameters."""
+    key = (session.get_bind().dialect.name, "claim")
+    if key not in _WRITES:
+        table = SigninRecord.__table__
+        _WRITES[key] = (insert_for(session, table)
+                        .on_conflict_do_nothing(index_elements=["community_id", "person_id",
+                                                                "day"])
+                        .returning(table.c.id))
+    return _WRITES[key]
+
+
+def _rank_statement(session: AsyncSession) -> Any:
+    """The group-day counter incremented and read in one statement, values as parameters."""
+    key = (session.get_bind().dialect.name, "rank")
+    if key not in _WRITES:
+        table = SigninDaily.__table__
+        _WRITES[key] = (insert_for(session, table)
+                        .on_conflict_do_update(index_elements=["group_id", "day"],
+                                               set_={"count": table.c.count + 1})
+                        .returning(table.c.count))
+    return _WRITES[key]
+
+
+def _answer_again(day: date, known: tuple[int, int | None], current: int, signer: Signer,
+                  pending: Pending) -> Signin:
+    """The answer to a second sign-in of `day`, whose (streak, rank) and balance are known."""
+    return Signin(False, day, known[1], known[0], 0, 0, current + pending.owed_to(signer))
 
 
 async def _already(session: AsyncSession, signer: Signer, day: date,
@@ -245,11 +297,8 @@ async def _already(session: AsyncSession, signer: Signer, day: date,
 
 
 async def _next_rank(session: AsyncSession, group_id: int, day: date) -> int:
-    statement = insert_for(session, SigninDaily).values(group_id=group_id, day=day, count=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=["group_id", "day"], set_={"count": SigninDaily.count + 1}
-    ).returning(SigninDaily.count)
-    rank = await session.scalar(statement)
+    rank = await session.scalar(_rank_statement(session),
+                                {"group_id": group_id, "day": day, "count": 1})
     assert rank is not None
     return int(rank)
 
@@ -257,13 +306,11 @@ async def _next_rank(session: AsyncSession, group_id: int, day: date) -> int:
 async def _claim(session: AsyncSession, signer: Signer, day: date, at: datetime, *, kind: str,
                  streak: int, points: int, source_event: str | None) -> int | None:
     """Insert the day's record (a sign-in's rank comes later); None if the day is taken."""
-    statement = (insert_for(session, SigninRecord).values(
-        org_id=signer.org_id, community_id=signer.community_id, person_id=signer.person_id,
-        group_id=signer.group_id, day=day, kind=kind, rank=None, streak=streak,
-        points=points, at=at, source_event=source_event)
-        .on_conflict_do_nothing(index_elements=["community_id", "person_id", "day"])
-        .returning(SigninRecord.id))
-    record_id: int | None = await session.scalar(statement)
+    record_id: int | None = await session.scalar(_claim_statement(session), {
+        "org_id": signer.org_id, "community_id": signer.community_id,
+        "person_id": signer.person_id, "group_id": signer.group_id, "day": day, "kind": kind,
+        "rank": None, "streak": streak, "points": points, "at": at,
+        "source_event": source_event})
     return record_id
 
 

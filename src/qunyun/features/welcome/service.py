@@ -6,7 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qunyun.community.models import Community, Membership, PlatformAccount
@@ -25,19 +25,30 @@ async def newcomers(session: AsyncSession, *, group_id: int, platform: str, star
                     end: datetime) -> list[Newcomer]:
     """Members whose period in the group opened by a join in [start, end) and is still open,
     in order of joining; each person once."""
-    rows = await session.execute(
-        select(Membership.person_id, Membership.member_no, PlatformAccount.platform_user_id,
-               PlatformAccount.display_name)
-        .join(PlatformAccount, (PlatformAccount.person_id == Membership.person_id)
-              & (PlatformAccount.platform == platform))
-        .where(Membership.group_id == group_id, Membership.status == MEMBERSHIP_ACTIVE,
-               Membership.seen_before_join.is_(False), Membership.joined_at >= start,
-               Membership.joined_at < end)
-        .order_by(Membership.joined_at, Membership.id, PlatformAccount.id))
+    rows = await session.execute(_NEWCOMERS, {"group_id": group_id, "platform": platform,
+                                              "start": start, "end": end})
     found: dict[int, Newcomer] = {}
     for person_id, member_no, member, name in rows:
         found.setdefault(person_id, Newcomer(person_id, member, name or member, member_no))
     return list(found.values())
+
+
+def _newcomers_statement() -> Select[int, int | None, str, str]:
+    """The query of `newcomers`, its values as parameters: built once (building it costs
+    more than running it; a window's welcome runs it once)."""
+    return (select(Membership.person_id, Membership.member_no,
+                   PlatformAccount.platform_user_id, PlatformAccount.display_name)
+            .join(PlatformAccount, (PlatformAccount.person_id == Membership.person_id)
+                  & (PlatformAccount.platform == bindparam("platform")))
+            .where(Membership.group_id == bindparam("group_id"),
+                   Membership.status == MEMBERSHIP_ACTIVE,
+                   Membership.seen_before_join.is_(False),
+                   Membership.joined_at >= bindparam("start"),
+                   Membership.joined_at < bindparam("end"))
+            .order_by(Membership.joined_at, Membership.id, PlatformAccount.id))
+
+
+_NEWCOMERS = _newcomers_statement()
 
 
 async def member_numbers(session: AsyncSession, *, group_id: int,
