@@ -88,3 +88,20 @@ async def test_features_find_the_message_a_reply_points_at(make_runtime: Runtime
         texts = (await session.scalars(select(ActionRecord.data).order_by(ActionRecord.seq))).all()
     assert [t["text"] for t in texts] == [
         "quote: 小林: 第一条", "quote: u2: 同一批", "quote: none", "quote: none"]
+
+
+async def test_answers_in_private_mode(make_runtime: RuntimeFactory) -> None:
+    """`[community] answers = "private"`: a reply to the member's message goes to them alone."""
+    from qunyun.community.settings import do_set_layer
+
+    rt, org = await make_runtime(fakes.echo())
+    async with rt.sessions() as session:
+        await do_set_layer(session, org_id=org, scope="organization", scope_id=org,
+                           feature="community", values={"answers": "private"}, at=f.BASE)
+        await session.commit()
+    await rt.pipeline.ingest(org, [f.message("u1", "echo 营业时间？")])
+    async with rt.sessions() as session:
+        [action] = (await session.scalars(select(ActionRecord))).all()
+    assert (action.type, action.member_pid, action.group_pid) == (
+        "message.send_private", "u1", "g1")
+    assert action.data == {"text": "echo: echo 营业时间？"}

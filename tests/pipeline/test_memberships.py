@@ -141,3 +141,16 @@ async def test_periods_opened_in_a_batch_are_seen_by_features_and_survive_their_
             .order_by(Membership.id))).scalars().all()
     assert texts == ["members 1", "members 4"]
     assert people == ["u1", "u2", "u3", "u4"]  # ids in the order of first sight
+
+
+async def test_a_role_change_on_the_platform_is_the_members_role(
+        make_runtime: RuntimeFactory) -> None:
+    rt, org = await make_runtime()
+    await rt.pipeline.ingest(org, [f.joined("u1"), f.event("member.role_changed", member="u1",
+                                                            role="admin", minutes=1)])
+    async with rt.sessions() as session:
+        assert await session.scalar(select(Membership.role)) == "admin"
+    await rt.pipeline.ingest(org, [f.event("member.role_changed", member="u1", role="member",
+                                           minutes=2)])
+    async with rt.sessions() as session:
+        assert await session.scalar(select(Membership.role)) == "member"

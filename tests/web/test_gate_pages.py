@@ -42,7 +42,8 @@ async def questionnaire(runtime: Runtime, shop: Shop) -> None:
     async with runtime.sessions() as session:
         await do_set_layer(session, org_id=shop.org_id, scope="organization",
                            scope_id=shop.org_id, feature="gate",
-                           values={"mode": "questionnaire", "questions": ["为什么加入？"]},
+                           values={"enabled": True, "mode": "questionnaire",
+                                   "questions": ["为什么加入？"]},
                            at=runtime.clock.now())
         await session.commit()
 
@@ -119,7 +120,8 @@ async def test_invite_codes_are_created_limited_and_revoked(owner: httpx.AsyncCl
     assert "VIP-2026" in detail and "上海会员0" in detail
     async with runtime.sessions() as session:
         await do_set_layer(session, org_id=shop.org_id, scope="organization",
-                           scope_id=shop.org_id, feature="gate", values={"mode": "code"},
+                           scope_id=shop.org_id, feature="gate",
+                           values={"enabled": True, "mode": "code"},
                            at=runtime.clock.now())
         await session.commit()
     await runtime.pipeline.process(shop.org_id, [parse_event(event(

@@ -283,6 +283,13 @@ class IdentityBatch:
         if activity.last is None or at > activity.last:
             activity.last = at
 
+    async def set_role(self, row: MembershipRow, role: str) -> None:
+        """The member's role in the group changed on the platform (made admin, …)."""
+        if row.role != role:
+            row.role = role
+            await self.session.execute(
+                update(Membership).where(Membership.id == row.id).values(role=role))
+
     async def rename_person(self, person_id: int, platform: str, user_id: str,
                             name: str) -> None:
         await self.session.execute(

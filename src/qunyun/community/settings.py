@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -34,6 +34,9 @@ class CommunitySettings(BaseModel):
 
     timezone: str = "Asia/Shanghai"
     language: str = "zh_CN"
+    # "private": the bot answers a member's message in a private message (小窗) instead of in
+    # the group, so answers do not flood it (答疑私聊 mode).
+    answers: Literal["group", "private"] = "group"
 
     @field_validator("timezone")
     @classmethod

@@ -56,6 +56,7 @@ class GroupInfo:
     purpose: str
     timezone: str
     language: str
+    answers: str = "group"  # "private": replies to a member go to them privately
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +179,11 @@ class Feature:
     # Run the handler inside a SAVEPOINT so a failure leaves no partial writes. A feature whose
     # handler only feeds per-batch accumulators (no I/O) may turn it off for speed.
     savepoint: bool = True
+    # Also run on events outside any group (payments, private messages) whatever the settings
+    # say: such an event concerns groups the handler finds itself (the payer's pending request,
+    # the case an appeal is about), each with its own settings. The handler gets the
+    # organization's settings.
+    outside_groups: bool = False
 
     def default_settings(self) -> FeatureSettings:
         return self.settings_model(enabled=self.on_by_default)

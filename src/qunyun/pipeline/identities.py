@@ -69,6 +69,8 @@ async def resolve_member(ids: IdentityBatch, event: Event,
     before = row.message_count
     if event.type == E.MESSAGE_POSTED:
         ids.record_message(row, event.at)
+    elif event.type == E.MEMBER_ROLE_CHANGED:
+        await ids.set_role(row, str(event.data["role"]))
     return _info(row, new, before)
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from qunyun.community.identity import GroupRow, IdentityBatch
 from qunyun.community.models import Group
 from qunyun.community.settings import GroupScope
-from qunyun.core.actions import Action, action_id
+from qunyun.core.actions import SEND_MESSAGE, Action, ActionRequest, action_id, send_private
 from qunyun.core.clock import Clock, ManualClock
 from qunyun.core.errors import FieldError, InvalidInput
 from qunyun.core.events import Event, parse_event
@@ -99,6 +99,11 @@ class _Batch:
         if info is None or info.name != group.name:
             info = self.infos[group.id] = _group_info(group, settings)
         return info
+
+
+# The settings scope of events outside any group: no group has this id, so only the
+# organization's layer applies.
+ORG_ONLY = 0
 
 
 class Pipeline:
@@ -235,13 +240,12 @@ class Pipeline:
         info = batch.group_info(group, settings) if group else None
         cause = _Cause(batch.org_id, event.platform, event.id, f"{event.platform}:{event.id}",
                        skip=event.imported)
-        all_settings = settings.features if settings else {}
+        all_settings = settings.features
         find = message_finder(batch.uow.session, batch.records, len(batch.records) - 1,
                               group.id if group else None)
         for feature in self.registry.for_event(event.type):
-            feature_settings = all_settings[feature.name] if settings else \
-                feature.default_settings()
-            if not feature_settings.enabled:
+            feature_settings = all_settings[feature.name]
+            if not feature_settings.enabled and not (group is None and feature.outside_groups):
                 continue
             ctx = FeatureContext(uow=batch.uow, clock=self.clock, now=event.at, group=info,
                                  member=member, settings=feature_settings, event=event,
@@ -254,9 +258,10 @@ class Pipeline:
             if ctx.stopped:
                 break
 
-    def _group_settings(self, group: GroupRow | None, org_id: int) -> GroupSettings | None:
+    def _group_settings(self, group: GroupRow | None, org_id: int) -> GroupSettings:
+        """The group's settings; for an event outside any group, the organization's."""
         if group is None:
-            return None
+            return self._settings.for_group(GroupScope(org_id, None, None, ORG_ONLY))
         return self._settings.for_group(GroupScope(org_id, group.community_id,
                                                    group.playbook_id, group.id))
 
@@ -285,6 +290,7 @@ class Pipeline:
         locale = ctx.group.language if ctx.group else "zh_CN"
         platform = cause.platform
         for seq, request in enumerate(ctx.actions):
+            request = _answer_privately(request, ctx)
             action = Action(
                 id=action_id(f"{cause.org_id}:{platform}:{cause.id}", feature.name, seq),
                 type=request.type, platform=platform,
@@ -340,13 +346,10 @@ class Pipeline:
             await self._settings.refresh(uow.session, org_id)
             refreshed.add(org_id)
         settings = self._group_settings(row, org_id)
-        feature_settings = settings.features[feature.name] if settings else \
-            feature.default_settings()
         ctx = FeatureContext(uow=uow, clock=self.clock, now=job.due_at,
-                             group=_group_info(row, settings) if row and settings else None,
-                             member=None, settings=feature_settings, job=job,
-                             group_settings=settings.features if settings else {},
-                             registry=self.registry)
+                             group=_group_info(row, settings) if row else None,
+                             member=None, settings=settings.features[feature.name], job=job,
+                             group_settings=settings.features, registry=self.registry)
         cause = _Cause(org_id, row.platform if row else "bridge", job.id, job.id, skip=False)
         if await self._run(uow, feature, feature.on_job, ctx, cause):
             await self._collect(outbox, feature, ctx, cause, row)
@@ -357,7 +360,20 @@ def _group_info(group: GroupRow, settings: GroupSettings | None) -> GroupInfo:
     language = settings.community.language if settings else "zh_CN"
     return GroupInfo(id=group.id, org_id=group.org_id, community_id=group.community_id,
                      platform=group.platform, platform_id=group.platform_id, name=group.name,
-                     purpose=group.purpose, timezone=timezone, language=language)
+                     purpose=group.purpose, timezone=timezone, language=language,
+                     answers=settings.community.answers if settings else "group")
+
+
+def _answer_privately(request: ActionRequest, ctx: FeatureContext) -> ActionRequest:
+    """In a group whose answers go private, a reply to the member's own message becomes a
+    private message to them (the text without the quote)."""
+    event = ctx.event
+    if ctx.group is None or ctx.group.answers != "private" or event is None \
+            or request.type != SEND_MESSAGE or event.member is None \
+            or not request.data.get("reply_to") \
+            or request.data.get("reply_to") != event.data.get("message_id"):
+        return request
+    return send_private(event.member, str(request.data.get("text", "")))
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:

@@ -21,7 +21,7 @@ async def questionnaire(runtime: Runtime, place: Place) -> None:
     async with runtime.sessions() as session:
         await do_set_layer(session, org_id=place.org_id, scope="organization",
                            scope_id=place.org_id, feature="gate", at=runtime.clock.now(),
-                           values={"mode": "questionnaire", "numbering": True,
+                           values={"enabled": True, "mode": "questionnaire", "numbering": True,
                                    "questions": [QUESTION],
                                    "rules": [{"question": QUESTION, "keywords": ["风景", "人像"]}]})
         await session.commit()
@@ -72,7 +72,8 @@ async def test_a_rejected_applicant_stays_outside(owner: httpx.AsyncClient, runt
     async with runtime.sessions() as session:
         await do_set_layer(session, org_id=place.org_id, scope="organization",
                            scope_id=place.org_id, feature="gate", at=runtime.clock.now(),
-                           values={"mode": "questionnaire", "questions": [QUESTION],
+                           values={"enabled": True, "mode": "questionnaire",
+                                   "questions": [QUESTION],
                                    "on_rule_fail": "reject",
                                    "rules": [{"question": QUESTION, "keywords": ["风景"]}]})
         await session.commit()

@@ -291,9 +291,6 @@ async def test_a_platform_that_cannot_mute_gets_staff_tasks(
     await rt.close()
 
 
-@pytest.mark.xfail(strict=True, reason="the pipeline runs features on an event without a group "
-                   "with their default settings, where moderation is off: private messages "
-                   "never reach it until the organization's settings are used for them")
 async def test_a_private_message_reaches_appeals(chat: Chat) -> None:
     await spam(chat)
     event = f.event("message.private", group=None, member="u1", message_id="p1", kind="text",

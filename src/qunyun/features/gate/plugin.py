@@ -2,8 +2,8 @@
 questionnaire with auto-approval rules and an approval queue, paid entry — and member numbers
 (编号) per community, never reused. Every decision is recorded as a join request.
 
-On by default in `open` mode with numbering off, which changes nothing: it is on so that
-payments, which belong to no group, reach it."""
+Off by default. Payments belong to no group: the gate sees every one of them (it keeps them as
+entitlements and lets the payer's pending paid request through, in whichever group)."""
 
 from __future__ import annotations
 
@@ -24,5 +24,5 @@ FEATURE = Feature(
     settings_model=GateSettings,
     handle=handle,
     on_job=on_job,
-    on_by_default=True,
+    outside_groups=True,  # payments
 )

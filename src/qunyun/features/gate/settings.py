@@ -68,9 +68,6 @@ class AnswerRule(BaseModel):
 
 
 class GateSettings(FeatureSettings):
-    # On by default so that payments (which belong to no group) reach the gate; `open` with
-    # numbering off changes nothing.
-    enabled: bool = True
     mode: Literal["open", "invite", "code", "questionnaire", "paid"] = Field(
         "open", description=N_("Who may enter: open, invite, code, questionnaire or paid."))
     numbering: bool = Field(False, description=N_(

@@ -34,4 +34,5 @@ FEATURE = Feature(
     # Most messages break no rule: no SAVEPOINT per message; punishing and switching a mode
     # open their own, the flood memory is one statement.
     savepoint=False,
+    outside_groups=True,  # appeals arrive as private messages
 )
