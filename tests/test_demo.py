@@ -18,6 +18,9 @@ from qunyun.community.staff import StaffUser
 from qunyun.community.staff_sessions import password_matches
 from qunyun.core.config import Config
 from qunyun.db.engine import create_engine, session_factory
+from qunyun.features.gate.models import JoinRequest
+from qunyun.features.moderation.appeal_models import ModerationAppeal
+from qunyun.features.moderation.models import ModerationCase
 from qunyun.features.stats.models import DailyStats
 from qunyun.pipeline.models import ActionRecord, EventRecord
 from tests.conftest import START
@@ -62,9 +65,17 @@ async def test_the_demo_has_a_brand_groups_history_and_a_login(config: Config) -
             assert owner is not None and owner.role == "owner" and owner.org_id == org.id
             assert password_matches(owner.password_hash, result.password)
             events = await session.scalar(select(func.count()).select_from(EventRecord))
+            cases = list(await session.scalars(select(ModerationCase)
+                                               .order_by(ModerationCase.id)))
+            appeals = await session.scalar(select(func.count()).select_from(ModerationAppeal))
+            pending = await session.scalar(select(func.count()).select_from(JoinRequest)
+                                           .where(JoinRequest.status == "pending"))
     finally:
         await engine.dispose()
     assert events == result.events
+    assert [c.action for c in cases] == ["delete+warn", "delete+warn", "delete+mute:600",
+                                         "delete+warn"]  # the governance day's advertisers
+    assert (appeals, pending) == (1, 1)
 
     again = await build_demo(config, SMALL, now=NOW + timedelta(days=1))
     assert not again.created and again.org_id == org.id and again.password is None

@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 
 from qunyun.app.bootstrap import Runtime, build_runtime
 from qunyun.app.demo_engagement import set_up_engagement
+from qunyun.app.demo_moderation import play_governance_day
 from qunyun.app.replay import Line, OnProgress, replay_into
 from qunyun.app.simulate import SimGroup, Simulation, SimulationParams
 from qunyun.community.access import Scope
@@ -134,10 +135,11 @@ async def _build(runtime: Runtime, params: DemoParams, now: datetime,
     org_id = await _create_structure(runtime, groups, start, now)
     lines = _lines(history(simulation, groups, start, now, params.seed))
     summary = await replay_into(runtime, org_id, lines, on_progress=on_progress)
+    scene = await play_governance_day(runtime, org_id=org_id, platform=PLATFORM, now=now)
     persons = await _fill_profiles(runtime, org_id, params.seed)
     password = await _create_owner(runtime, org_id, now)
     return DemoResult(created=True, org_id=org_id, password=password, groups=len(groups),
-                      events=summary.accepted, persons=persons)
+                      events=summary.accepted + scene, persons=persons)
 
 
 def simulation_params(params: DemoParams, now: datetime) -> SimulationParams:

@@ -16,7 +16,8 @@ WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Fr
 ROLE_NAMES = {"owner": N_("Group owner"), "admin": N_("Group admin"), "expert": N_("Expert"),
               "assistant": N_("Assistant"), "editor": N_("Content editor"),
               "moderator": N_("Moderator"), "activist": N_("Activist"),
-              "seed": N_("Seed member"), "staff": N_("Shopping guide"), "member": N_("Member")}
+              "seed": N_("Seed member"), "staff": N_("Shopping guide"),
+              "member": N_("Ordinary member")}
 
 
 class HighlightsSettings(FeatureSettings):

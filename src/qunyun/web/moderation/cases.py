@@ -28,6 +28,7 @@ from qunyun.core.errors import NotFound
 from qunyun.core.features import JobRequest
 from qunyun.core.i18n import N_
 from qunyun.features.moderation import service
+from qunyun.features.moderation.appeals import action_label
 from qunyun.features.moderation.handlers import DELIVER, deliver_payload
 from qunyun.features.moderation.models import APPLIED, CASE_STATUSES, OVERTURNED, UNDONE
 from qunyun.features.moderation.queries import CaseFilter, get_case, list_cases, rule_stats
@@ -87,7 +88,8 @@ async def cases_page(request: Request, viewer: ViewerDep, session: SessionDep) -
         "pages": max(1, -(-total // PAGE_SIZE)), "stats": stats, "stats_days": STATS_DAYS,
         "groups": await _groups(session, principal), "filters": chosen,
         "base": BASE, "query": urlencode(chosen), "statuses": CASE_STATUSES,
-        "undone": _int(query.get("undone"))})
+        "undone": _int(query.get("undone")),
+        "action_label": lambda action: action_label(action, viewer.locale)})
 
 
 @router.post(BASE + "/{case_id}/undo", response_class=HTMLResponse)
