@@ -14,8 +14,8 @@ and "fuck the" do; Chinese words match anywhere.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import ahocorasick_rs
 
@@ -25,8 +25,9 @@ from qunyun.features.moderation.wordlist import WordEntry
 MATCHER_CACHE_SIZE = 32
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
+    """A match (a tuple: cheap to make, since every banned word found makes one)."""
+
     rule: str  # "banned_words", "contact", "link", "regex"
     category: str
     word: str  # the list word / pattern that matched

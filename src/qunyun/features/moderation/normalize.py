@@ -97,6 +97,10 @@ class Normalized:
     def origin(self) -> tuple[int, ...]:
         """origin[i] = index in `original` of normalized character i (computed on demand)."""
         if self._origin is None:
+            if len(self.text) == len(self.original) and self.text == self.original.lower():
+                # Nothing dropped or expanded (lower() kept the length): positions are equal.
+                self._origin = tuple(range(len(self.original)))
+                return self._origin
             self._origin = _origin_of(self.original)
             if len(self._origin) != len(self.text):  # pragma: no cover - a table bug
                 raise AssertionError("normalization is not character by character")
