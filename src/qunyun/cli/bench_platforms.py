@@ -78,16 +78,23 @@ def other_benchmarks(db: str | None) -> dict[str, Any]:
     return figures
 
 
+MEMBERS_PER_GROUP = 50
+
+
 def group_messages(events: int, groups: int) -> list[str]:
     """The frames the peer sends: `message.group` events in the CQ-string form."""
     rng = random.Random(SEED)
     frames: list[str] = []
     for index in range(events):
-        group = 600_000 + index % groups
-        user = 10_000_000 + rng.randrange(groups * 50)
+        slot = index % groups
+        group = 600_000 + slot
+        # Each group has its own MEMBERS_PER_GROUP members (as in life: a member posts in the
+        # groups she is in, not in every group of the organization).
+        user = 10_000_000 + slot * MEMBERS_PER_GROUP + rng.randrange(MEMBERS_PER_GROUP)
         text = rng.choice(TEXTS)
         if index % 7 == 0:
-            text = f"[CQ:at,qq={10_000_000 + rng.randrange(groups * 50)}] {text}"
+            mentioned = 10_000_000 + slot * MEMBERS_PER_GROUP + rng.randrange(MEMBERS_PER_GROUP)
+            text = f"[CQ:at,qq={mentioned}] {text}"
         if index % 11 == 0 and index:
             text = f"[CQ:reply,id={index - 1}]{text}"
         frames.append(orjson.dumps({
