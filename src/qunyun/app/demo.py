@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 from qunyun.app.bootstrap import Runtime, build_runtime
 from qunyun.app.demo_engagement import set_up_engagement
 from qunyun.app.demo_moderation import play_governance_day
-from qunyun.app.replay import Line, OnProgress, replay_into
+from qunyun.app.replay import OnProgress, event_lines, replay_into
 from qunyun.app.simulate import SimGroup, Simulation, SimulationParams
 from qunyun.community.access import Scope
 from qunyun.community.models import Organization, Person
@@ -34,7 +34,6 @@ from qunyun.community.service import (
 )
 from qunyun.community.staff_service import cli_principal, do_create_staff
 from qunyun.core.config import Config
-from qunyun.core.events import parse_event
 
 DEMO_SLUG = "demo"
 DEMO_ORG_NAME = "示例品牌"
@@ -133,7 +132,7 @@ async def _build(runtime: Runtime, params: DemoParams, now: datetime,
     groups = demo_groups(simulation.groups)
     start = _start_of(sim_params)
     org_id = await _create_structure(runtime, groups, start, now)
-    lines = _lines(history(simulation, groups, start, now, params.seed))
+    lines = event_lines(history(simulation, groups, start, now, params.seed))
     summary = await replay_into(runtime, org_id, lines, on_progress=on_progress)
     scene = await play_governance_day(runtime, org_id=org_id, platform=PLATFORM, now=now)
     persons = await _fill_profiles(runtime, org_id, params.seed)
@@ -219,11 +218,6 @@ def _earlier_joins(simulation: Simulation, start: datetime,
              "group": group, "member": simulation.user_ids[member], "at": at.isoformat(),
              "imported": True, "data": {"name": simulation.names[member], "via": "other"}}
             for n, (at, group, member) in enumerate(joins, start=1)]
-
-
-def _lines(events: Iterator[dict[str, Any]]) -> Iterator[Line]:
-    for number, raw in enumerate(events, start=1):
-        yield number, 1, parse_event(raw)
 
 
 async def _fill_profiles(runtime: Runtime, org_id: int, seed: int) -> int:

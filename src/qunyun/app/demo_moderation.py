@@ -7,17 +7,15 @@ for staff). So the 社群治理 pages open on a working day, not an empty one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
 from qunyun.app.bootstrap import Runtime
-from qunyun.app.replay import Line, replay_into
+from qunyun.app.replay import event_lines, replay_into
 from qunyun.community.models import Community, Group
 from qunyun.community.settings import do_set_layer
-from qunyun.core.events import parse_event
 from qunyun.pipeline.models import EventRecord
 
 MODERATION = {
@@ -96,10 +94,5 @@ async def play_governance_day(runtime: Runtime, *, org_id: int, platform: str,
                                     .where(EventRecord.org_id == org_id))
     start = max(last or now, now - timedelta(minutes=SCENE_MINUTES)).astimezone(now.tzinfo)
     events = scene(platform, busy, gated, start, now)
-    summary = await replay_into(runtime, org_id, _lines(events))
+    summary = await replay_into(runtime, org_id, event_lines(events))
     return summary.accepted
-
-
-def _lines(events: list[dict[str, Any]]) -> Iterator[Line]:
-    for number, raw in enumerate(events, start=1):
-        yield number, 1, parse_event(raw)

@@ -193,6 +193,12 @@ async def replay_into(runtime: Runtime, org_id: int, lines: Iterable[Line], *,
     return summary
 
 
+def event_lines(events: Iterable[dict[str, Any]]) -> Iterator[Line]:
+    """Lines for events made in code (the demo): each validated, numbered from 1."""
+    for number, raw in enumerate(events, start=1):
+        yield number, 1, parse_event(raw)
+
+
 def read_lines(path: Path) -> Iterator[Line]:
     """(line number, bytes, the event or why it was rejected) per line; blank lines give ()."""
     with path.open("rb") as handle:

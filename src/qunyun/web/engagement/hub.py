@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from qunyun.community.access import VIEW
-from qunyun.web.viewer import ViewerDep, render_page
+from qunyun.core.i18n import N_
+from qunyun.web.hub import render_hub
+from qunyun.web.viewer import ViewerDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,10 +29,7 @@ def member_panels() -> list[str]:
 
 @router.get("/engagement", response_class=HTMLResponse)
 async def hub_page(request: Request, viewer: ViewerDep) -> HTMLResponse:
-    viewer.principal.require(VIEW)
-    pages = []
-    for name in installed_pages():
-        module = importlib.import_module(f"qunyun.web.engagement.{name}")
-        pages.append({"href": f"/engagement/{name}", "title": viewer.gettext(module.TITLE),
-                      "description": viewer.gettext(module.DESCRIPTION)})
-    return render_page(request, viewer, "engagement/hub.html", {"pages": pages})
+    return render_hub(request, viewer, package="qunyun.web.engagement", names=PAGES,
+                      base="/engagement", heading=N_("Engagement"),
+                      lead=N_("Sign-in, points, levels, replies and events that keep groups "
+                              "lively."))
