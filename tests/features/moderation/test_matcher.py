@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from qunyun.features.moderation.matcher import Hit, WordMatcher, matcher_for
-from qunyun.features.moderation.normalize import normalize
+from qunyun.features.moderation.matcher import Hit, WordMatcher, _is_latin, matcher_for
+from qunyun.features.moderation.normalize import normalize, origin_by_character
 from qunyun.features.moderation.wordlist import WordEntry, parse_wordlist
 from tests.conftest import shared_data
 
@@ -91,3 +91,42 @@ def test_peer_library_cases() -> None:
         assert spans(m, case["text"]) == expected, case["text"]
         checked += 1
     assert checked >= 5
+
+
+def _reference_hits(m: WordMatcher, text: str) -> list[tuple[str, int, int]]:
+    """Hits found the slow, obvious way: the full origin, and the original neighbours
+    looked at for every Latin-edged word."""
+    n = normalize(text)
+    origin, found = origin_by_character(text), []
+    for index, start, end in m._matches(n):
+        word = m._entries[index].word
+        first, last = origin[start], origin[end - 1] + 1
+        if word[0].isascii() and word[0].isalpha() and first > 0 and _is_latin(text[first - 1]):
+            continue
+        if word[-1].isascii() and word[-1].isalpha() and last < len(text) and _is_latin(
+                text[last]):
+            continue
+        found.append((m._entries[index].raw, first, last))
+    return found
+
+
+def test_quick_boundary_checks_agree_with_the_full_origin_on_real_chat() -> None:
+    """The matcher skips looking at the original where the normalized neighbour shows it
+    cannot be a letter; on real messages (English IRC, Chinese SMS) and disguised ones it
+    finds exactly what the slow way does."""
+    words = "is\nthis\nsb\nsex\nserver\nok\nvx\n加微信\n发票\n500\nwww\n8o8"
+    m = matcher(words)
+    sms = shared_data("moderation", "chinese_sms_spam_10k", "sms_spam_zh_10k.tsv")
+    texts = [line.partition("\t")[2] for line in
+             sms.read_text(encoding="utf-8").splitlines()[1:2001]]
+    irc = sorted(shared_data("chat_datasets", "ubuntu_irc_disentanglement").glob("*/*.raw.txt"))
+    texts += irc[0].read_text(encoding="utf-8", errors="replace").splitlines()[:2000]
+    texts += ["ﬀis ½sb", "Ⓘs this", "th-is", "1o0ok", "okİ", "sb😀sb", "ＳＢ ｓｂx"]
+    hits = 0
+    for text in texts:
+        expected = _reference_hits(m, text)
+        assert [(h.word, h.start, h.end) for h in m.find(normalize(text))] == expected, text
+        first = m.first(normalize(text))
+        assert (first and (first.word, first.start, first.end)) == (expected or [None])[0]
+        hits += len(expected)
+    assert hits > 200

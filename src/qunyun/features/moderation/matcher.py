@@ -13,7 +13,7 @@ and "fuck the" do; Chinese words match anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -47,7 +47,7 @@ def _is_latin(char: str) -> bool:
 class WordMatcher:
     """Finds the entries' words in normalized text; the first entry of a word wins."""
 
-    __slots__ = ("_automaton", "_entries")
+    __slots__ = ("_automaton", "_entries", "_words")
 
     def __init__(self, entries: Iterable[WordEntry]) -> None:
         self._entries: list[WordEntry] = []
@@ -56,6 +56,9 @@ class WordMatcher:
             if entry.word and entry.word not in seen:
                 seen.add(entry.word)
                 self._entries.append(entry)
+        # Per entry, what a hit needs: (category, raw, starts Latin, ends Latin).
+        self._words = [(entry.category, entry.raw, "a" <= entry.word[0] <= "z",
+                        "a" <= entry.word[-1] <= "z") for entry in self._entries]
         self._automaton: ahocorasick_rs.AhoCorasick | None = None
         if self._entries:
             self._automaton = ahocorasick_rs.AhoCorasick(
@@ -68,29 +71,50 @@ class WordMatcher:
     def find(self, n: Normalized) -> list[Hit]:
         """All hits, leftmost-longest and non-overlapping, in text order."""
         matches = self._matches(n)
-        return list(self._hits(n, matches)) if matches else []
+        if not matches:
+            return []
+        return [hit for match in matches if (hit := self._hit(n, match)) is not None]
 
     def first(self, n: Normalized) -> Hit | None:
-        matches = self._matches(n)
-        return next(self._hits(n, matches), None) if matches else None
+        for match in self._matches(n):
+            hit = self._hit(n, match)
+            if hit is not None:
+                return hit
+        return None
 
     def _matches(self, n: Normalized) -> list[tuple[int, int, int]]:
         if self._automaton is None or not n.text:
             return []
         return self._automaton.find_matches_as_indexes(n.text)
 
-    def _hits(self, n: Normalized, matches: list[tuple[int, int, int]]) -> Iterator[Hit]:
-        origin, original = n.origin, n.original
-        for entry_index, start, end in matches:
-            entry = self._entries[entry_index]
-            first, last = origin[start], origin[end - 1] + 1
-            word = entry.word
-            if "a" <= word[0] <= "z" and first > 0 and _is_latin(original[first - 1]):
-                continue
-            if "a" <= word[-1] <= "z" and last < len(original) and _is_latin(original[last]):
-                continue
-            yield Hit(rule="banned_words", category=entry.category, word=entry.raw,
-                      start=first, end=last, text=original[first:last])
+    def _hit(self, n: Normalized, match: tuple[int, int, int]) -> Hit | None:
+        """The match as a hit on the original, or None where a Latin word runs on.
+
+        The original character next to the hit is looked at only where it may be a Latin
+        letter, judged by the normalized neighbour: where every kept character gives one,
+        a neighbour that is no Latin letter comes from none (dropped characters never are
+        one; o, i and l read as digits only between digits, never next to a letter)."""
+        entry_index, start, end = match
+        category, raw, latin_start, latin_end = self._words[entry_index]
+        text, original = n.text, n.original
+        first = last = -1
+        if latin_start and start > 0 and (
+                "a" <= text[start - 1] <= "z" or not n.one_to_one):
+            first = n.position(start)
+            if first > 0 and _is_latin(original[first - 1]):
+                return None
+        if latin_end and end < len(text) and (
+                "a" <= text[end] <= "z" or not n.one_to_one):
+            last = n.position(end - 1) + 1
+            if last < len(original) and _is_latin(original[last]):
+                return None
+        if first < 0 and last < 0:
+            first, last = n.span(start, end)
+        elif first < 0:
+            first = n.position(start)
+        elif last < 0:
+            last = n.position(end - 1) + 1
+        return Hit("banned_words", category, raw, first, last, original[first:last])
 
 
 # The last matchers by identity of the entries tuple (settings objects are reused), then

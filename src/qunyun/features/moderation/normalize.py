@@ -57,6 +57,7 @@ _DIGIT_CLASS = "0-9" + "".join(NUMERALS)
 MIN_DIGIT_RUN = 4  # numerals are read as digits only in runs at least this long
 _RUN = re.compile(f"[{_DIGIT_CLASS}oil]{{{MIN_DIGIT_RUN},}}")
 _LOOKALIKE_BETWEEN_DIGITS = re.compile(r"(?<=\d)[oil]+(?=\d)")
+_DIGITS_AS_ZERO = bytes(48 if 48 <= code <= 57 else 32 for code in range(256))  # "0" or " "
 
 # Code point ranges examined when building the tables (BMP, math letters, enclosed
 # alphanumerics, emoji, tags and variation selectors); other code points pass unchanged.
@@ -65,6 +66,8 @@ _RANGES = ((0, 0xD800), (0xE000, 0x10000), (0x1D400, 0x1D800), (0x1F000, 0x1FB00
 _CJK_RANGE = (0x3400, 0xA000)
 _BMP_LAST = "\uffff"
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_EXPANDS = b"\1expands"  # not marks: the text has characters that give several
+_SAME_POSITIONS = b""  # marks where nothing is dropped (no NUL to count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +77,13 @@ class _Tables:
     full: dict[int, str | None]  # `mapping` plus the deleted characters, for str.translate
     spaced: dict[int, str]  # `mapping` plus the deleted characters as spaces
     ascii: dict[int, str | None]  # lower case and deletion for ASCII text
-    ascii_kept: dict[int, str]  # ASCII character -> "\0" when dropped, "\1" when kept
+    ascii_lower: bytes  # a bytes.translate table: A-Z -> a-z
+    ascii_dropped: bytes  # the ASCII characters dropped
+    ascii_marks: bytes  # a bytes.translate table: dropped ASCII characters -> NUL
     expanding_re: re.Pattern[str]  # characters that become more than one (ﬀ -> ff, ½ -> 12)
     # Regexes over the Basic Multilingual Plane only: character classes with code points
     # beyond it are slow in `re`, so text with such characters takes the translate path.
-    delete_re: re.Pattern[str]
+    kept_re: re.Pattern[str]  # runs of kept characters (findall + join: faster than sub)
     delete_one_re: re.Pattern[str]  # one deleted character
     rare_re: re.Pattern[str]  # characters that need `mapping` (beyond plain lower-casing)
 
@@ -86,12 +91,14 @@ class _Tables:
 class Normalized:
     """A text and its normalized form, with the way back to the original positions."""
 
-    __slots__ = ("_origin", "original", "text")
+    __slots__ = ("_marks", "_origin", "original", "text")
 
-    def __init__(self, original: str, text: str, origin: tuple[int, ...] | None = None) -> None:
+    def __init__(self, original: str, text: str, origin: tuple[int, ...] | None = None,
+                 marks: bytes | None = None) -> None:
         self.original = original
         self.text = text
         self._origin = origin
+        self._marks = marks  # see `_dropped_marks` (computed on demand)
 
     @property
     def origin(self) -> tuple[int, ...]:
@@ -106,12 +113,35 @@ class Normalized:
                 raise AssertionError("normalization is not character by character")
         return self._origin
 
+    @property
+    def one_to_one(self) -> bool:
+        """Whether every kept original character gave exactly one normalized character."""
+        return self._dropped_marks() is not _EXPANDS
+
+    def position(self, index: int) -> int:
+        """The index in `original` of normalized character `index` (0 <= index < len(text));
+        cheaper than `origin` for a few positions."""
+        marks = self._dropped_marks()
+        if marks is _EXPANDS:
+            return self.origin[index]
+        return _kept_index(marks, index) if marks else index
+
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original [start, end) that covers normalized [start, end)."""
         if not 0 <= start < end <= len(self.text):
             raise ValueError(f"bad normalized span {start}:{end} of {len(self.text)}")
-        origin = self.origin
-        return origin[start], origin[end - 1] + 1
+        marks = self._dropped_marks()
+        if marks is _EXPANDS:
+            origin = self.origin
+            return origin[start], origin[end - 1] + 1
+        if not marks:  # nothing dropped
+            return start, end
+        return _kept_index(marks, start), _kept_index(marks, end - 1) + 1
+
+    def _dropped_marks(self) -> bytes:
+        if self._marks is None:
+            self._marks = _dropped_marks(self.original)
+        return self._marks
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Normalized):
@@ -128,19 +158,26 @@ class Normalized:
 def normalize(text: str) -> Normalized:
     """Fold disguises (see the module docstring); cheap for plain ASCII and CJK text."""
     tables = _tables()
-    if text.isascii():
-        folded = text.translate(tables.ascii)  # CPython's fast path for ASCII tables
+    if text.isascii():  # bytes.translate: several times faster than str.translate
+        data = text.encode("ascii").translate(tables.ascii_lower, tables.ascii_dropped)
+        folded = data.decode("ascii")
+        # Nothing dropped: the positions are the same (digit runs keep their length).
+        same = _SAME_POSITIONS if len(data) == len(text) else None
+        if data.translate(_DIGITS_AS_ZERO).count(48) < MIN_DIGIT_RUN:  # no digit run: done
+            return Normalized(text, folded, None, same)
+    elif _ASTRAL.search(text) is not None:
+        folded = text.translate(tables.full).lower()
+        same = None
     else:
-        if _ASTRAL.search(text) is not None:
-            folded = text.translate(tables.full)
-        else:
-            folded = tables.delete_re.sub("", text)
-            if tables.rare_re.search(folded) is not None:
-                folded = folded.translate(tables.mapping)
+        folded = "".join(tables.kept_re.findall(text))
+        same = _SAME_POSITIONS if len(folded) == len(text) else None
+        if tables.rare_re.search(folded) is not None:
+            folded = folded.translate(tables.mapping)
+            same = None
         folded = folded.lower()
     if _RUN.search(folded) is not None:
         folded = _RUN.sub(_digits_in_run, folded)
-    return Normalized(text, folded)
+    return Normalized(text, folded, None, same)
 
 
 def fold(text: str) -> str:
@@ -169,17 +206,32 @@ def _digits_in_run(match: re.Match[str]) -> str:
     return digits
 
 
-def _origin_of(original: str) -> tuple[int, ...]:
+def _dropped_marks(original: str) -> bytes:
+    """A byte per original character: NUL where it is dropped (`_EXPANDS` where some
+    character gives more than one)."""
     tables = _tables()
-    # Where every kept character gives exactly one: the indices of the kept ones, found in C
-    # (a byte per character, zero where dropped).
     if original.isascii():
-        return tuple(compress(range(len(original)),
-                              original.translate(tables.ascii_kept).encode("ascii")))
+        return original.encode("ascii").translate(tables.ascii_marks)
     if _ASTRAL.search(original) is None and tables.expanding_re.search(original) is None:
-        kept = tables.delete_one_re.sub("\0", original).encode("ascii", "replace")
-        return tuple(compress(range(len(original)), kept))
-    return origin_by_character(original)
+        return tables.delete_one_re.sub("\0", original).encode("ascii", "replace")
+    return _EXPANDS
+
+
+def _kept_index(marks: bytes, index: int) -> int:
+    """The original index i of kept character `index`: the least i with
+    i = index + (dropped in [0, i]), reached by iterating from i = index (each step counts
+    in C, and a few steps do)."""
+    at = index
+    while (moved := index + marks.count(0, 0, at + 1)) != at:
+        at = moved
+    return at
+
+
+def _origin_of(original: str) -> tuple[int, ...]:
+    marks = _dropped_marks(original)
+    if marks is _EXPANDS:
+        return origin_by_character(original)
+    return tuple(compress(range(len(original)), marks))  # the kept ones, found in C
 
 
 def origin_by_character(original: str) -> tuple[int, ...]:
@@ -235,10 +287,12 @@ def _tables() -> _Tables:
     bmp_deleted = _char_class([c for c in deleted if c <= _BMP_LAST])
     return _Tables(
         deleted=frozenset(deleted), mapping=mapping, full=full, spaced=spaced,
-        ascii=ascii_table, ascii_kept={
-            code: "\0" if value is None else "\1" for code, value in ascii_table.items()},
+        ascii=ascii_table, ascii_lower=bytes(range(256)).lower(),
+        ascii_dropped=bytes(code for code, value in ascii_table.items() if value is None),
+        ascii_marks=bytes(0 if code < 128 and ascii_table[code] is None else code
+                          for code in range(256)),
         expanding_re=re.compile(_char_class(expanding)),
-        delete_re=re.compile(bmp_deleted + "+"), delete_one_re=re.compile(bmp_deleted),
+        kept_re=re.compile("[^" + bmp_deleted[1:] + "+"), delete_one_re=re.compile(bmp_deleted),
         rare_re=re.compile(_char_class([c for c in rare if c <= _BMP_LAST])))
 
 
