@@ -127,6 +127,7 @@ def test_quick_boundary_checks_agree_with_the_full_origin_on_real_chat() -> None
         expected = _reference_hits(m, text)
         assert [(h.word, h.start, h.end) for h in m.find(normalize(text))] == expected, text
         first = m.first(normalize(text))
-        assert (first and (first.word, first.start, first.end)) == (expected or [None])[0]
+        assert (first and (first.word, first.start, first.end)) == (
+            expected[0] if expected else None)
         hits += len(expected)
     assert hits > 200
