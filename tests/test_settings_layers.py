@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from qunyun.app.bootstrap import Runtime, ensure_default_org
 from qunyun.community.models import Community, SettingsLayer
 from qunyun.community.service import do_create_community, do_create_organization
+from qunyun.community.settings import GroupScope
 from qunyun.core.clock import ManualClock
 from qunyun.core.errors import InvalidInput, NotFound, QunyunError
 from qunyun.pipeline.playbook import (
@@ -26,6 +27,7 @@ from qunyun.pipeline.playbook import (
     playbook_schema,
     resolve_selection,
 )
+from qunyun.pipeline.settings_cache import SettingsCache
 from tests.fixtures.playbook_features import (
     START,
     build_contract_runtime,
@@ -99,6 +101,27 @@ async def test_each_layer_wins_over_the_ones_below(rt: Runtime, org: int) -> Non
     assert await setting(rt, g2, "signin", "points") == (2, "community")
     await set_layer(rt, org, "group", g1, "signin", unset=("points",))
     assert await setting(rt, g1, "signin", "points") == (3, "playbook")
+
+
+async def test_the_pipeline_cache_shares_settings_only_between_alike_groups(
+        rt: Runtime, org: int) -> None:
+    """Groups without layers of their own share one settings object per (community,
+    playbook); a group with its own layer gets its own values."""
+    home = await community(rt, org)
+    other = await community(rt, org, "other")
+    g1, g2, g3 = await create_groups(rt, org, "g1", "g2", "g3")
+    await set_layer(rt, org, "community", home, "signin", points=2)
+    await set_layer(rt, org, "community", other, "signin", points=7)
+    await set_layer(rt, org, "group", g1, "signin", points=4)
+    cache = SettingsCache(rt.registry)
+    async with rt.sessions() as session:
+        await cache.refresh(session, org)
+    first, second, third, elsewhere = (
+        cache.for_group(GroupScope(org, community_id, None, group_id))
+        for community_id, group_id in ((home, g1), (home, g2), (home, g3), (other, 99)))
+    assert first.features["signin"].points == 4
+    assert second is third and second.features["signin"].points == 2
+    assert elsewhere.features["signin"].points == 7
 
 
 async def test_the_community_section_is_layered_too(rt: Runtime, org: int) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import jieba
 from sqlalchemy import select
 
+from qunyun.app.features import builtin_registry
 from qunyun.community.models import Organization
+from qunyun.features.moderation import normalize as normalization
 from qunyun.features.stats.models import DailyStats
 from qunyun.pipeline.models import ActionRecord, FeatureFailure
 from tests import factories as f
@@ -105,3 +108,15 @@ async def test_answers_in_private_mode(make_runtime: RuntimeFactory) -> None:
     assert (action.type, action.member_pid, action.group_pid) == (
         "message.send_private", "u1", "g1")
     assert action.data == {"text": "echo: echo 营业时间？"}
+
+
+def test_warm_up_loads_what_features_would_load_on_first_use() -> None:
+    """The registry's warm-up (run by the server at startup) loads jieba's dictionary for
+    the FAQ and the spam classifier, and normalization's tables, and may run again."""
+    registry = builtin_registry()
+    warmed = {f.name for f in registry if f.warm_up is not None}
+    assert {"autoreply", "moderation"} <= warmed
+    registry.warm_up()
+    registry.warm_up()
+    assert jieba.dt.initialized
+    assert normalization._tables.cache_info().currsize == 1

@@ -52,6 +52,9 @@ async def background_work(runtime: Runtime) -> AsyncIterator[None]:
         asyncio.create_task(runtime.delivery.run_forever(stop), name="qunyun-delivery"),
         asyncio.create_task(run_every(TICK_S, runtime.pipeline.tick, stop),
                             name="qunyun-scheduler"),
+        # Dictionaries and tables load now, not when the first member asks a question.
+        asyncio.create_task(asyncio.to_thread(runtime.registry.warm_up),
+                            name="qunyun-warm-up"),
     ]
     try:
         yield

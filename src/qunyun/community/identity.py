@@ -176,13 +176,17 @@ class IdentityBatch:
         return ids
 
     async def _preload_memberships(self, group_ids: set[int], person_ids: set[int]) -> None:
+        # By person only: with both IN lists SQLite probes the (group, person) index for
+        # every pair of the two (hundreds of thousands per batch); a person's few active
+        # memberships in other groups are dropped here instead.
         m = Membership
         rows = await self.session.execute(
             select(m.id, m.group_id, m.person_id, m.role, m.status, m.member_no, m.joined_at,
                    m.message_count, m.seen_before_join)
-            .where(m.group_id.in_(group_ids), m.person_id.in_(person_ids),
-                   m.status == MEMBERSHIP_ACTIVE))
+            .where(m.person_id.in_(person_ids), m.status == MEMBERSHIP_ACTIVE))
         for mid, group_id, person_id, role, status, member_no, joined, count, seen in rows:
+            if group_id not in group_ids:
+                continue
             self.memberships.setdefault((group_id, person_id), MembershipRow(
                 mid, person_id, role, status, member_no, joined, count or 0, bool(seen)))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -32,6 +32,31 @@ class FeatureSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
     enabled: bool = False
+
+
+S = TypeVar("S")
+
+
+class DerivedFromSettings(Generic[S, T]):
+    """What a feature computes from its settings (compiled rules, an automaton), kept per
+    settings object: the pipeline keeps one object per group until the settings change, so
+    identity is the key, and the object is held so its id is not reused. Reading a cached
+    value is one dict lookup (a private attribute on a pydantic model is many times that)."""
+
+    def __init__(self, build: Callable[[S], T], size: int = 256) -> None:
+        self._build = build
+        self._size = size
+        self._known: dict[int, tuple[S, T]] = {}
+
+    def __call__(self, settings: S) -> T:
+        known = self._known.get(id(settings))
+        if known is not None and known[0] is settings:
+            return known[1]
+        value = self._build(settings)
+        if len(self._known) >= self._size:
+            self._known.pop(next(iter(self._known)))  # the oldest
+        self._known[id(settings)] = (settings, value)
+        return value
 
 
 class UnitOfWork(Protocol):
@@ -184,6 +209,10 @@ class Feature:
     # the case an appeal is about), each with its own settings. The handler gets the
     # organization's settings.
     outside_groups: bool = False
+    # Loads what the handler would otherwise load on its first event (a dictionary, character
+    # tables), so that no member waits for it: the server runs it at startup, off the event
+    # loop. It must be safe to run twice and alongside the handler.
+    warm_up: Callable[[], None] | None = None
 
     def default_settings(self) -> FeatureSettings:
         return self.settings_model(enabled=self.on_by_default)
@@ -222,3 +251,9 @@ class FeatureRegistry:
     @property
     def names(self) -> list[str]:
         return [f.name for f in self._features]
+
+    def warm_up(self) -> None:
+        """Run every feature's `warm_up` (blocking: a second or two)."""
+        for feature in self._features:
+            if feature.warm_up is not None:
+                feature.warm_up()

@@ -30,12 +30,19 @@ class _OrgEntry:
     revision: int
     layers: dict[tuple[str, int, str], dict[str, Any]]
     groups: dict[int, GroupSettings] = field(default_factory=dict)
+    # Groups without layers of their own share the settings of their (community, playbook).
+    shared: dict[tuple[int | None, int | None], GroupSettings] = field(default_factory=dict)
+    own_layers: set[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.own_layers = {scope_id for scope, scope_id, _ in self.layers if scope == "group"}
 
 
 class SettingsCache:
     def __init__(self, registry: FeatureRegistry) -> None:
         self._registry = registry
         self._orgs: dict[int, _OrgEntry] = {}
+        self._defaults: dict[str, dict[str, Any]] | None = None
 
     async def refresh(self, session: AsyncSession, org_id: int) -> None:
         """Reload the organization's layers if its revision moved (one query when it did not)."""
@@ -48,7 +55,14 @@ class SettingsCache:
         entry = self._orgs[scope.org_id]
         cached = entry.groups.get(scope.group_id)
         if cached is None:
-            cached = entry.groups[scope.group_id] = self._build(entry, scope)
+            if scope.group_id in entry.own_layers:
+                cached = self._build(entry, scope)
+            else:
+                key = (scope.community_id, scope.playbook_id)
+                cached = entry.shared.get(key)
+                if cached is None:
+                    cached = entry.shared[key] = self._build(entry, scope)
+            entry.groups[scope.group_id] = cached
         return cached
 
     def _build(self, entry: _OrgEntry, scope: GroupScope) -> GroupSettings:
@@ -58,10 +72,13 @@ class SettingsCache:
             community = CommunitySettings.model_validate(community_values)
         except ValidationError:
             community = CommunitySettings()  # as for features: never stop the pipeline
+        if self._defaults is None:
+            self._defaults = {feature.name: feature.default_settings().model_dump()
+                              for feature in self._registry}
         features: dict[str, FeatureSettings] = {}
         for feature in self._registry:
-            defaults = feature.default_settings().model_dump()
-            values = merge(defaults, entry.layers, scope, feature.name).values
+            values = merge(self._defaults[feature.name], entry.layers, scope,
+                           feature.name).values
             try:
                 features[feature.name] = feature.settings_model.model_validate(values)
             except ValidationError:

@@ -15,16 +15,17 @@ one threshold works whatever the size of the knowledge base. Words that say noth
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import lru_cache
 
 import jieba
+
+from qunyun.core.words import load_segmenter
 
 K1 = 1.5
 B = 0.75
@@ -43,13 +44,6 @@ QUESTION_WORDS = re.compile(
     r"怎么|怎样|如何|吗|么\s*$|几点|几号|几天|多少|多久|多长|哪|什么|啥|为什么"
     r"|为啥|能不能|可不可以|是不是|有没有|是否|请问|求助|^(how|what|when|where|why|who|which|can i"
     r"|is there|do you)\b")
-
-
-@cache
-def _ready() -> None:
-    """Load jieba's dictionary once, quietly (about a second, on the first question)."""
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
 
 
 def tokens(text: str) -> list[str]:
@@ -83,7 +77,7 @@ def _query_terms(text: str) -> dict[str, float]:
 
 
 def _words(text: str) -> tuple[list[str], str]:
-    _ready()
+    load_segmenter()
     cleaned = unicodedata.normalize("NFKC", text).lower()
     words = [t for t in (w.strip() for w in jieba.cut_for_search(cleaned))
              if t and t not in STOP_WORDS and not _is_punctuation(t)]

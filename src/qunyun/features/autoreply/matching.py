@@ -24,6 +24,7 @@ import regex
 from pydantic import TypeAdapter
 
 from qunyun.core.clock import zone
+from qunyun.core.features import DerivedFromSettings
 from qunyun.features.autoreply.settings import REGEX_FLAGS, AutoreplySettings, Rule
 
 log = logging.getLogger(__name__)
@@ -126,17 +127,14 @@ def _search(pattern: regex.Pattern[str], text: str) -> bool | None:
         return None
 
 
-def compiled_rules(settings: AutoreplySettings) -> CompiledRules:
-    """The settings' rules, compiled on first use and kept on the settings object (the
-    pipeline caches one settings object per group until settings change). Groups with the
-    same rules share one compiled set."""
-    compiled = settings._compiled
-    if not isinstance(compiled, CompiledRules):
-        compiled = settings._compiled = _compile(_RULES.dump_json(settings.rules).decode())
-    return compiled
-
-
 _RULES = TypeAdapter(list[Rule])
+
+
+@DerivedFromSettings
+def compiled_rules(settings: AutoreplySettings) -> CompiledRules:
+    """The settings' rules, compiled on first use and kept per settings object. Groups with
+    the same rules share one compiled set."""
+    return _compile(_RULES.dump_json(settings.rules).decode())
 
 
 @lru_cache(maxsize=64)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from qunyun.core import events as E
 from qunyun.core.features import Feature
 from qunyun.core.i18n import N_, gettext
+from qunyun.core.words import load_segmenter
 from qunyun.features.autoreply.handlers import handle
 from qunyun.features.autoreply.settings import AutoreplySettings
 
@@ -40,4 +41,5 @@ FEATURE = Feature(
     usage=usage,
     # Writes go through the batch's accumulator before commit; the handler itself only reads.
     savepoint=False,
+    warm_up=load_segmenter,  # the FAQ tokenizes questions
 )

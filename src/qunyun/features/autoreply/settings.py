@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import string
-from typing import Any, Literal
+from typing import Literal
 
 import regex
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails
 
 from qunyun.core.errors import settings_error
@@ -78,9 +78,6 @@ class AutoreplySettings(FeatureSettings):
         "Where FAQ answers go: the group, or a private chat with the asker."))
     bot_names: list[str] = Field(default_factory=list, max_length=20, description=N_(
         "The bot's names or platform ids: a message mentioning one counts as a question."))
-
-    # The compiled rules, built on first use (settings objects are cached per group).
-    _compiled: Any = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _thresholds_in_order(self) -> AutoreplySettings:

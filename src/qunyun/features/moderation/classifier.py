@@ -14,7 +14,6 @@ it (the moderation feature keeps one per organization). The vocabulary is capped
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -25,6 +24,7 @@ import jieba
 
 from qunyun.core.errors import ErrorCollector, InvalidInput
 from qunyun.core.i18n import N_
+from qunyun.core.words import load_segmenter
 from qunyun.features.moderation.matcher import WordMatcher
 from qunyun.features.moderation.normalize import fold, normalize
 from qunyun.features.moderation.patterns import find_contacts, find_links
@@ -40,13 +40,6 @@ _WORDLIKE = re.compile(r"\w", re.UNICODE)
 
 
 @cache
-def _jieba_ready() -> None:
-    """Load jieba's dictionary once, quietly (about a second, on first use)."""
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-
-
-@cache
 def _ad_words() -> WordMatcher:
     lists = builtin_lists()
     return WordMatcher([*lists["ads"], *lists["contact"]])
@@ -54,7 +47,7 @@ def _ad_words() -> WordMatcher:
 
 def message_features(text: str, *, newcomer: bool, urls: Sequence[str] = ()) -> list[str]:
     """The tokens the classifier learns from (words first, then feature tokens)."""
-    _jieba_ready()
+    load_segmenter()
     features: list[str] = []
     for word in jieba.lcut(fold(text), HMM=False):
         word = word.strip()

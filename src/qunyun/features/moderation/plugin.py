@@ -10,13 +10,22 @@ from __future__ import annotations
 from qunyun.core import events as E
 from qunyun.core.features import Feature
 from qunyun.core.i18n import N_, gettext
+from qunyun.core.words import load_segmenter
 from qunyun.features.moderation.handlers import handle, on_job
+from qunyun.features.moderation.normalize import normalize
 from qunyun.features.moderation.settings import ModerationSettings
 
 
 def usage(settings: ModerationSettings, locale: str) -> list[str]:
     return [gettext("申诉 <reason> (in a private message to the bot): appeal an action taken "
                     "against you", locale)]
+
+
+
+def warm_up() -> None:
+    """Normalization's character tables and the spam classifier's tokenizer."""
+    normalize("")
+    load_segmenter()
 
 
 FEATURE = Feature(
@@ -35,4 +44,5 @@ FEATURE = Feature(
     # open their own, the flood memory is one statement.
     savepoint=False,
     outside_groups=True,  # appeals arrive as private messages
+    warm_up=warm_up,
 )

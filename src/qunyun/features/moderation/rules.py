@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from qunyun.core.features import DerivedFromSettings
 from qunyun.core.i18n import N_, gettext
 from qunyun.features.moderation.classifier import SpamClassifier, message_features
 from qunyun.features.moderation.ladder import Step
@@ -128,23 +129,19 @@ def word_entries(settings: ModerationSettings) -> tuple[WordEntry, ...]:
     return tuple(entries)
 
 
+@DerivedFromSettings
 def compile_rules(settings: ModerationSettings) -> RuleSet:
-    """The compiled rules of `settings`, cached on the settings object."""
-    cached = settings._compiled
-    if isinstance(cached, RuleSet):
-        return cached
+    """The compiled rules of `settings`, kept per settings object."""
     entries = word_entries(settings)
     sources: dict[str, int] = {}
     for entry in entries:
         sources[entry.source] = sources.get(entry.source, 0) + 1
-    rules = RuleSet(
+    return RuleSet(
         settings=settings, matcher=matcher_for(entries),
         regexes=tuple((r.name, compile_guarded(r.pattern, path=f"regexes.{i}.pattern"))
                       for i, r in enumerate(settings.regexes)),
         ladder=tuple(settings.steps()), exempt=frozenset(settings.exempt_roles),
         sources=sources)
-    settings._compiled = rules
-    return rules
 
 
 # Rows of remembered messages are kept at most this long (the longest flood window).

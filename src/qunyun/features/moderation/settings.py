@@ -30,9 +30,9 @@ table of one rule (layers replace a whole table: a group that sets `links` sets 
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import InitErrorDetails
 
 from qunyun.community.roles import ROLES
@@ -237,8 +237,6 @@ class ModerationSettings(FeatureSettings):
         "All-mute mode: only the speaker roles talk (teachers speak, members listen)."))
     night: NightMode = Field(default_factory=NightMode, description=N_(
         "Quiet hours (community time): only the speaker roles talk."))
-
-    _compiled: Any = PrivateAttr(default=None)
 
     @field_validator("banned_words")
     @classmethod
