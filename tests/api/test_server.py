@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from datetime import datetime
 
 import httpx
@@ -31,3 +33,19 @@ async def test_background_work_delivers_and_ticks(
 
     assert [a["data"]["text"] for a in response.json()["actions"]] == ["pong"]
     assert ticks
+
+
+async def test_background_work_settles_the_runtime(runtime: Runtime,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """At startup the features warm up and what startup made is set aside from the garbage
+    collector; closing the runtime gives it back."""
+    warmed: list[str] = []
+    monkeypatch.setattr(runtime.registry, "warm_up", lambda: warmed.append("warm"))
+    async with background_work(runtime):
+        for _ in range(200):
+            if gc.get_freeze_count():
+                break
+            await asyncio.sleep(0.01)
+    assert warmed == ["warm"] and gc.get_freeze_count() > 0
+    await runtime.close()
+    assert gc.get_freeze_count() == 0

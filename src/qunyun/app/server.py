@@ -53,8 +53,7 @@ async def background_work(runtime: Runtime) -> AsyncIterator[None]:
         asyncio.create_task(run_every(TICK_S, runtime.pipeline.tick, stop),
                             name="qunyun-scheduler"),
         # Dictionaries and tables load now, not when the first member asks a question.
-        asyncio.create_task(asyncio.to_thread(runtime.registry.warm_up),
-                            name="qunyun-warm-up"),
+        asyncio.create_task(asyncio.to_thread(runtime.settle), name="qunyun-settle"),
     ]
     try:
         yield

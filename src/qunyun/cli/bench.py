@@ -143,7 +143,7 @@ async def measure_pipeline(events: int, batch_size: int, singles: int,
             try:
                 org_id = await organization_id(runtime, DEFAULT_ORG)
                 switched = await choose_features(runtime, org_id, features)
-                runtime.registry.warm_up()  # as the server does at startup
+                runtime.settle()  # as the server does at startup
                 started = time.perf_counter()
                 batches = await timed_batches(runtime, org_id, bulk, batch_size, rss)
                 elapsed = time.perf_counter() - started

@@ -167,7 +167,7 @@ async def measure_onebot(events: int, groups: int, batch_size: int,
     with tempfile.TemporaryDirectory(prefix="qunyun-bench-") as workdir:
         async with fresh_database(server, Path(workdir)) as url:
             runtime = await build_runtime(Config(data_dir=Path(workdir), database_url=url))
-            runtime.registry.warm_up()  # as the server does at startup
+            runtime.settle()  # as the server does at startup
             try:
                 adapter_s, _ = await stream_through(runtime, frames, batch_size, False)
                 pipeline_s, connector = await stream_through(runtime, frames, batch_size, True)

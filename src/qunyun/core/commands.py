@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 COMMAND_SIGNS = "/#!"
 
@@ -19,14 +20,22 @@ class Command:
     argument: str  # the rest, stripped (original case)
 
 
+@lru_cache(maxsize=1024)
+def fold_width(text: str) -> str:
+    """NFKC: full-width to half-width and compatibility forms to plain ones. Several features
+    read each message and NFKC takes microseconds on text with full-width marks (？，！), so
+    the last texts are remembered."""
+    return unicodedata.normalize("NFKC", text)
+
+
 def normalize(text: str) -> str:
     """Full-width to half-width, lower case, surrounding blanks removed."""
-    return unicodedata.normalize("NFKC", text).strip().lower()
+    return fold_width(text).strip().lower()
 
 
 def parse_command(text: str) -> Command | None:
     """The command a message starts with; None for an empty message."""
-    cleaned = unicodedata.normalize("NFKC", text).strip()
+    cleaned = fold_width(text).strip()
     if cleaned[:1] and cleaned[0] in COMMAND_SIGNS:
         cleaned = cleaned[1:].lstrip()
     if not cleaned:

@@ -9,7 +9,8 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qunyun.features.autoreply.matching import CompiledRules, normalize
+from qunyun.core.commands import normalize
+from qunyun.features.autoreply.matching import CompiledRules
 from qunyun.features.autoreply.settings import REGEX_FLAGS, Rule
 
 PATTERNS = [r"a\d+", r"(b)\1", r"(?P<x>c)(?P=x)", r"^ab", r"b$", r"(?i:A)B", r"(?x) a b",

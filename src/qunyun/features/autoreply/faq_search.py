@@ -25,6 +25,7 @@ from functools import lru_cache
 
 import jieba
 
+from qunyun.core.commands import fold_width, normalize
 from qunyun.core.words import load_segmenter
 
 K1 = 1.5
@@ -78,7 +79,7 @@ def _query_terms(text: str) -> dict[str, float]:
 
 def _words(text: str) -> tuple[list[str], str]:
     load_segmenter()
-    cleaned = unicodedata.normalize("NFKC", text).lower()
+    cleaned = fold_width(text).lower()
     words = [t for t in (w.strip() for w in jieba.cut_for_search(cleaned))
              if t and t not in STOP_WORDS and not _is_punctuation(t)]
     return words, cleaned
@@ -95,7 +96,7 @@ def _is_punctuation(token: str) -> bool:
 
 def is_question(text: str, *, mentions: Iterable[str] = (),
                 bot_names: Sequence[str] = ()) -> bool:
-    cleaned = unicodedata.normalize("NFKC", text).strip().lower()
+    cleaned = normalize(text)
     if not MIN_QUESTION <= len(cleaned) <= MAX_QUESTION:
         return False
     if any(name in mentions or f"@{name.lower()}" in cleaned for name in bot_names):
@@ -109,7 +110,7 @@ def signature(text: str, terms: dict[str, float] | None = None) -> str:
     `query_terms`, when already known."""
     words = sorted(w for w in (terms if terms is not None else query_terms(text))
                    if not w.startswith(CHAR_MARK) and QUESTION_WORDS.search(w) is None)
-    return " ".join(words)[:200] or unicodedata.normalize("NFKC", text).strip().lower()[:200]
+    return " ".join(words)[:200] or normalize(text)[:200]
 
 
 @dataclass(frozen=True, slots=True)

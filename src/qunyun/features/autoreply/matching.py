@@ -14,7 +14,6 @@ inline flag such as `(?x)` would change the others, so it is left out of the scr
 from __future__ import annotations
 
 import logging
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -24,6 +23,7 @@ import regex
 from pydantic import TypeAdapter
 
 from qunyun.core.clock import zone
+from qunyun.core.commands import fold_width, normalize
 from qunyun.core.features import DerivedFromSettings
 from qunyun.features.autoreply.settings import REGEX_FLAGS, AutoreplySettings, Rule
 
@@ -31,11 +31,6 @@ log = logging.getLogger(__name__)
 
 REGEX_TIMEOUT = 0.05  # seconds per pattern and message
 EXACT, CONTAINS = 1, 0
-
-
-def normalize(text: str) -> str:
-    """Full-width to half-width, lower case, surrounding blanks removed."""
-    return unicodedata.normalize("NFKC", text).strip().lower()
 
 
 GLOBAL_FLAGS = regex.compile(r"\(\?[a-zA-Z^]+\)")
@@ -90,7 +85,7 @@ class CompiledRules:
         """The rule the message triggers, or None."""
         best = self._best_keyword(normalize(text))
         if self._regexes and (best is None or self._regexes[0].rank < self._rank[best]):
-            cleaned = unicodedata.normalize("NFKC", text).strip()
+            cleaned = fold_width(text).strip()
             # False only when no screened pattern can match; None (timed out) means "maybe".
             maybe = self._screen is None or _search(self._screen, cleaned) is not False
             for candidate in self._regexes:

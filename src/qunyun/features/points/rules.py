@@ -26,13 +26,13 @@ to the person across all the community's groups. Imported history earns nothing.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 from qunyun.core.clock import local_day
+from qunyun.core.commands import fold_width
 from qunyun.features.points.settings import PointsSettings
 
 MESSAGE, REACTION, INVITE = "message", "reaction", "invite"
@@ -116,7 +116,7 @@ Fact = MessageFact | ReactionFact | InviteFact | LeaveFact
 
 
 def normalize_text(text: str) -> str:
-    cleaned = _NOT_LETTER_OR_DIGIT.sub("", unicodedata.normalize("NFKC", text).lower())
+    cleaned = _NOT_LETTER_OR_DIGIT.sub("", fold_width(text).lower())
     return cleaned[:MAX_TEXT]
 
 
