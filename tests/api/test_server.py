@@ -9,7 +9,7 @@ from datetime import datetime
 import httpx
 import pytest
 
-from qunyun.app.bootstrap import Runtime
+from qunyun.app.bootstrap import DEFAULT_GC_THRESHOLDS, GC_THRESHOLDS, Runtime
 from qunyun.app.server import background_work
 from tests.api.conftest import post_events
 from tests.factories import joined, message
@@ -47,5 +47,6 @@ async def test_background_work_settles_the_runtime(runtime: Runtime,
                 break
             await asyncio.sleep(0.01)
     assert warmed == ["warm"] and gc.get_freeze_count() > 0
+    assert gc.get_threshold() == GC_THRESHOLDS
     await runtime.close()
-    assert gc.get_freeze_count() == 0
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == DEFAULT_GC_THRESHOLDS

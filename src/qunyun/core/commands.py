@@ -33,6 +33,7 @@ def normalize(text: str) -> str:
     return fold_width(text).strip().lower()
 
 
+@lru_cache(maxsize=1024)  # each feature with commands asks about the same message
 def parse_command(text: str) -> Command | None:
     """The command a message starts with; None for an empty message."""
     cleaned = fold_width(text).strip()
