@@ -30,6 +30,8 @@ def escape_param(value: str) -> str:
 
 
 def unescape_text(text: str) -> str:
+    if "&" not in text:  # most messages: nothing escaped
+        return text
     return _TEXT_UNESCAPE.sub(lambda m: _UNESCAPES[m.group(0)], text)
 
 
@@ -49,6 +51,9 @@ def _params(raw: str) -> dict[str, str]:
 
 def parse_cq(message: str) -> list[Segment]:
     """A CQ string as a segment array (adjacent text merged)."""
+    if "[" not in message:  # plain text, most messages: no code to look for
+        text = unescape_text(message)
+        return [{"type": "text", "data": {"text": text}}] if text else []
     segments: list[Segment] = []
     position = 0
     for match in _CODE.finditer(message):

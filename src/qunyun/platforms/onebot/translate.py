@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 from qunyun.core import events as E
@@ -51,6 +52,11 @@ def _at(payload: dict[str, Any]) -> str:
         raise Malformed("time is missing or not a number")
     if value > 10**11:  # some implementations send milliseconds
         value = value / 1000
+    return _iso_time(value)
+
+
+@lru_cache(maxsize=256)  # a busy second brings many events with the same time
+def _iso_time(value: int | float) -> str:
     try:
         return datetime.fromtimestamp(value, CHINA).isoformat()
     except (OverflowError, OSError, ValueError) as exc:
