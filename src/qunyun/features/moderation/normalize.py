@@ -12,9 +12,9 @@ catches its variants:
 - inside runs of digits: Chinese numerals (一二三, 壹贰叁, 〇, 幺) -> ASCII digits, and o/O -> 0,
   l/I -> 1 between digits ("1三8 oo1" -> "138001"); numerals outside such runs stay as they are.
 
-The result keeps, for every normalized character, the index of the original character it
-came from (`origin`), so a match found on the normalized text is reported on the original.
-The character tables are built once, on first use (about half a second).
+The result keeps the way back to the original (`position`, `span`, or `origin` for every
+character at once), so a match found on the normalized text is reported on the original.
+The character tables are built once, on first use or at startup (about half a second).
 """
 
 from __future__ import annotations
