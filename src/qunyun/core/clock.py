@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -50,6 +50,7 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+@lru_cache(maxsize=256)  # several features ask about each event's time
 def local_day(at: datetime, timezone: str) -> date:
     """The calendar day `at` falls on in `timezone` (an IANA name): the day of sign-ins,
     statistics and schedules."""

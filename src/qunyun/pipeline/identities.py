@@ -99,7 +99,5 @@ async def _left(ids: IdentityBatch, event: Event, group: GroupRow, person_id: in
 
 
 def _info(row: MembershipRow, new: bool, before: int) -> MemberInfo:
-    return MemberInfo(person_id=row.person_id, membership_id=row.id, role=row.role,
-                      status=row.status, member_no=row.member_no, joined_at=row.joined_at,
-                      new_membership=new, messages_before=before,
-                      seen_before_join=row.seen_before_join)
+    return MemberInfo(row.person_id, row.id, row.role, row.status, row.member_no,
+                      row.joined_at, new, before, row.seen_before_join)
