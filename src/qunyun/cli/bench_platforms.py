@@ -2,7 +2,8 @@
 
 OneBot: a local WebSocket peer speaking OneBot 11 (the forward WebSocket server an
 implementation runs) streams group messages (CQ strings with @ and reply codes, as QQ sends
-them) to the OneBot connector. Two figures, events per second from the first frame sent until
+them) to the OneBot connector, from a process of its own (as a OneBot implementation is a
+program of its own). Two figures, events per second from the first frame sent until
 the last one is taken in: `adapter` (socket, JSON, translation, batching; the sink only counts)
 and `pipeline` (stored through the real pipeline with the built-in features, in batches, one
 unit of work each). Then, where present, the Telegram delivery and import benchmarks run with
@@ -12,10 +13,14 @@ their own defaults (`qunyun.cli.bench_telegram`, `qunyun.cli.bench_import`).
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from importlib import import_module
+from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -110,9 +115,9 @@ def group_messages(events: int, groups: int) -> list[str]:
 class Peer:
     """The OneBot side: answers API calls, streams the frames once (not again on a reconnect)."""
 
-    def __init__(self, frames: list[str]) -> None:
+    def __init__(self, frames: list[str], on_start: Callable[[], None]) -> None:
         self.frames = frames
-        self.started = 0.0
+        self._on_start = on_start
         self._streamed = False
 
     async def talk(self, socket: ServerConnection) -> None:
@@ -128,21 +133,47 @@ class Peer:
             await sender
 
     async def _stream(self, socket: ServerConnection) -> None:
-        self.started = time.perf_counter()
+        self._on_start()
         for frame in self.frames:
             await socket.send(frame)
+
+
+def run_peer(events: int, groups: int, news: Connection, stop: EventType) -> None:
+    """A OneBot implementation's WebSocket server, in its own process as in life (QQ's
+    OneBot implementations are programs of their own): its sending costs the connector
+    nothing. Sends its port, then the monotonic time it starts streaming; serves until
+    `stop` is set."""
+
+    async def serve_until_stopped() -> None:
+        peer = Peer(group_messages(events, groups), lambda: news.send(_monotonic()))
+        async with serve(peer.talk, "127.0.0.1", 0, max_size=None,
+                         ping_interval=None) as server:
+            news.send(next(iter(server.sockets)).getsockname()[1])
+            await asyncio.to_thread(stop.wait)
+
+    asyncio.run(serve_until_stopped())
+
+
+def _monotonic() -> float:
+    """The system's monotonic clock: one clock for the peer's process and this one."""
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
 async def _counting_sink(events: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
     return [("accepted", None)] * len(events)
 
 
-async def stream_through(runtime: Runtime, frames: list[str], batch_size: int,
+async def stream_through(runtime: Runtime, events: int, groups: int, batch_size: int,
                          pipeline: bool) -> tuple[float, OneBotConnector]:
     """Seconds from the first frame sent until every one is taken in."""
-    peer = Peer(frames)
-    async with serve(peer.talk, "127.0.0.1", 0, max_size=None, ping_interval=None) as server:
-        port = next(iter(server.sockets)).getsockname()[1]
+    context = multiprocessing.get_context("spawn")  # no copy of this process's threads
+    news, peer_end = context.Pipe(duplex=False)
+    stop = context.Event()
+    process = context.Process(target=run_peer, args=(events, groups, peer_end, stop),
+                              daemon=True)
+    process.start()
+    try:
+        port = await asyncio.to_thread(news.recv)
         connector = connect(runtime, ConnectionConfig(
             platform="onebot", name=f"bench-{'pipeline' if pipeline else 'adapter'}",
             options={"mode": "forward", "url": f"ws://127.0.0.1:{port}/",
@@ -150,27 +181,30 @@ async def stream_through(runtime: Runtime, frames: list[str], batch_size: int,
         inbound = connector.bot.inbound
         if not pipeline:
             inbound._sink = _counting_sink  # measure the adapter alone
-        stop = asyncio.Event()
-        task = asyncio.create_task(connector.run(stop))
-        while inbound.settled() < len(frames):
+        stopping = asyncio.Event()
+        task = asyncio.create_task(connector.run(stopping))
+        while inbound.settled() < events:
             inbound.progress.clear()
             await inbound.progress.wait()
-        elapsed = time.perf_counter() - peer.started
-        stop.set()
+        elapsed = _monotonic() - await asyncio.to_thread(news.recv)
+        stopping.set()
         await task
+    finally:
+        stop.set()
+        await asyncio.to_thread(process.join, 10)
     return elapsed, connector
 
 
 async def measure_onebot(events: int, groups: int, batch_size: int,
                          server: str | None) -> dict[str, Any]:
-    frames = group_messages(events, groups)
     with tempfile.TemporaryDirectory(prefix="qunyun-bench-") as workdir:
         async with fresh_database(server, Path(workdir)) as url:
             runtime = await build_runtime(Config(data_dir=Path(workdir), database_url=url))
             runtime.settle()  # as the server does at startup
             try:
-                adapter_s, _ = await stream_through(runtime, frames, batch_size, False)
-                pipeline_s, connector = await stream_through(runtime, frames, batch_size, True)
+                adapter_s, _ = await stream_through(runtime, events, groups, batch_size, False)
+                pipeline_s, connector = await stream_through(runtime, events, groups,
+                                                             batch_size, True)
             finally:
                 await runtime.close()
     stats = connector.bot.inbound.stats
