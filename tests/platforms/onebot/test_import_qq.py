@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
 from pathlib import Path
 
 import orjson
@@ -15,31 +14,13 @@ from sqlalchemy import select
 from qunyun.app.bootstrap import Runtime
 from qunyun.app.import_qq import import_qq_file
 from qunyun.app.qq_text import read_transcript
+from qunyun.cli.bench_import import QQ_SNAPSHOT, QQ_START
 from qunyun.core.errors import InvalidInput
 from qunyun.pipeline.models import ActionRecord, EventRecord
 from tests.conftest import shared_data
 from tests.platforms.onebot.conftest import stored
 
 SAMPLES = ("chat_datasets", "qq_txt_export_samples")
-START = date(2020, 1, 1)  # for the samples whose text has times but no date
-SNAPSHOT_NAMES = {
-    "01": "exported from log basic", "02": "exported from log email",
-    "03": "exported from log Private chat", "04": "copied from chat basic: time format",
-    "05": "copied from chat basic: datetime format", "06": "copied from chat without title",
-    "07": "copied from chat instant withdraw", "08": "copied from chat single date",
-    "09": "copied from chat other system messages",
-    "10": "copied from chat date format without AM|PM",
-    "11": "copied from chat mixed date-time format",
-    "12": "copied from chat datetime with day-of-week",
-    "13": "copied from chat simplest datetime with day-of-week",
-    "14": "copied from chat Private chat", "15": "copied from message manager basic",
-    "16": "copied from message manager without title",
-    "17": "copied from message manager Chinese time",
-    "18": "copied from message manager system messages", "19": "copied from mobile basic",
-    "20": "copied from mobile filter dates", "21": "shiki's log record basic",
-    "22": "reparse log with angular brackets basic",
-    "23": "reparse log with bold brackets basic",
-}
 JOINS = {"01": [("真核生物独幕剧", None)], "09": [("123", "守善锤"), ("猪突猛进", None)]}
 
 
@@ -79,10 +60,10 @@ def test_all_23_samples_are_read_as_the_peer_reads_them() -> None:
     files = sample_files()
     assert len(files) == 23
     for path in files:
-        transcript = read_transcript(sample_text(path), START)
+        transcript = read_transcript(sample_text(path), QQ_START)
         messages = [(i.name, i.sender_id, i.text) for i in transcript.items
                     if i.kind == "message"]
-        want = expected[SNAPSHOT_NAMES[path.name[:2]]]
+        want = expected[QQ_SNAPSHOT[path.name[:2]]]
         assert messages == want, path.name
         assert len({(n, s) for n, s, _ in messages}) == len({(n, s) for n, s, _ in want})
         joins = [(i.name, i.inviter) for i in transcript.items if i.kind == "join"]
@@ -120,8 +101,8 @@ async def test_all_samples_import_with_their_own_counts(runtime: Runtime,
     for number, path in enumerate(sample_files()):
         copy = tmp_path / path.name
         copy.write_text(sample_text(path), encoding="utf-8")
-        summary = await import_qq_file(runtime, copy, group=str(70000 + number), start=START)
-        want = expected[SNAPSHOT_NAMES[path.name[:2]]]
+        summary = await import_qq_file(runtime, copy, group=str(70000 + number), start=QQ_START)
+        want = expected[QQ_SNAPSHOT[path.name[:2]]]
         assert summary.messages == len(want), path.name
         assert summary.senders == len({(n, s) for n, s, _ in want}), path.name
         assert summary.replies == 0  # no sample quotes a message
