@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from qunyun.db.sqlite_driver import OneHopDBAPI
+from qunyun.db.sqlite_driver import BEGIN_IMMEDIATE, OneHopDBAPI
 
 
 def is_sqlite(url: str) -> bool:
@@ -40,7 +40,7 @@ _IMMEDIATE = "qunyun_begin_immediate"
 
 def _begin(connection: Any) -> None:
     immediate = connection.get_execution_options().get(_IMMEDIATE, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    connection.exec_driver_sql(BEGIN_IMMEDIATE if immediate else "BEGIN")
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:

@@ -6,6 +6,13 @@ and a wake-up of the event loop. Most of the pipeline's statements are small, so
 more than SQLite itself. Here a statement runs whole in the thread — execute, fetch every row,
 close — and comes back once. Everything else (transactions, savepoints, errors, server-side
 cursors) is SQLAlchemy's own adapter.
+
+Once a connection holds SQLite's write lock (its `BEGIN IMMEDIATE` has returned), its
+statements run on the calling thread with no hop at all. In WAL mode nothing inside a write
+transaction waits for a lock: only taking the lock can wait (up to the busy timeout), and the
+commit may checkpoint; those two still run in aiosqlite's thread, so the event loop never
+blocks on another connection. The thread has nothing of this connection's in flight then:
+its queue runs in order and the lock was taken by the last item awaited.
 """
 
 from __future__ import annotations
@@ -84,15 +91,36 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         await self._in_thread(_run_many, operation, seq_of_parameters)
 
     async def _in_thread(self, step: Any, operation: Any, parameters: Any) -> None:
-        async with self._adapt_connection._execute_mutex:
+        adapt: Any = self._adapt_connection
+        async with adapt._execute_mutex:
             connection: Any = self._connection
-            self._outcome = await connection._execute(step, connection._conn, operation,
-                                                      parameters)
+            if adapt.writing:
+                self._outcome = step(connection._conn, operation, parameters)
+            else:
+                self._outcome = await connection._execute(step, connection._conn, operation,
+                                                          parameters)
+                adapt.writing = operation == BEGIN_IMMEDIATE
             self._rows = collections.deque(self._outcome[1])
+
+
+BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     _cursor_cls = OneHopCursor  # type: ignore[assignment]  # a subclass; mypy sees the stub
+    writing = False  # holds the write lock: statements run on the calling thread
+
+    def commit(self) -> None:
+        self.writing = False
+        super().commit()
+
+    def rollback(self) -> None:
+        self.writing = False
+        super().rollback()
+
+    def close(self) -> None:
+        self.writing = False
+        super().close()
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
@@ -102,6 +130,7 @@ class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
         super().__init__(aiosqlite, sqlite3)
 
     def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
-        connection = self.aiosqlite.connect(*arg, **kw)
+        # Statements of a write transaction run on the event loop's thread (see above).
+        connection = self.aiosqlite.connect(*arg, **{**kw, "check_same_thread": False})
         connection._thread.daemon = True  # as SQLAlchemy does: never hold the process open
         return OneHopConnection(self, await_(connection))
