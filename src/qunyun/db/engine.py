@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -43,13 +44,20 @@ def _begin(connection: Any) -> None:
     connection.exec_driver_sql(BEGIN_IMMEDIATE if immediate else "BEGIN")
 
 
+def _json_text(value: Any) -> str:
+    """JSON columns' text: orjson's, several times faster than the standard library's for the
+    batches' action data and job payloads (keys that are not strings become strings, as there)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine; SQLite gets WAL mode and its data directory created."""
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, module=OneHopDBAPI())
+        engine = create_async_engine(url, echo=echo, module=OneHopDBAPI(),
+                                     json_serializer=_json_text)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _begin)
         return engine
@@ -57,6 +65,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     # so PostgreSQL plans each execution with its actual values.
     return create_async_engine(
         url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True,
+        json_serializer=_json_text,
         connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}})
 
 
