@@ -158,8 +158,8 @@ async def _insert_entry(session: AsyncSession, change: _Change) -> Entry | None:
     }
     statement = (insert_for(session, PointsEntry).values(**values)
                  .on_conflict_do_nothing(index_elements=["org_id", "idempotency_key"])
-                 .returning(PointsEntry))
-    entry: Entry | None = await session.scalar(statement)
+                 .returning(*PointsEntry.__table__.c))
+    entry: Entry | None = await session.scalar(select(PointsEntry).from_statement(statement))
     return entry
 
 
