@@ -16,24 +16,27 @@ from qunyun.pipeline.models import ScheduledJob
 
 PENDING = "pending"
 FIRED = "fired"
-QUEUED_CHUNK = 100  # rows per INSERT of queued jobs (SQLite limits the parameters)
 
 
 def job_id(feature: str, key: str) -> str:
     return "j" + hashlib.sha1(f"{feature}\x1f{key}".encode()).hexdigest()[:24]
 
 
-_INSERTS: dict[str, Any] = {}  # dialect name -> the statement that adds a job
+_INSERTS: dict[tuple[str, bool], Any] = {}  # (dialect name, returning) -> the statement
 
 
-def _insert_job(session: AsyncSession) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING of one job, values as parameters: built once per
-    dialect (building it with the values costs more than running it)."""
-    dialect = session.get_bind().dialect.name
-    statement = _INSERTS.get(dialect)
+def _insert_job(session: AsyncSession, *, returning: bool = False) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING of jobs, values as parameters (`returning`: the ids of
+    the new ones): built once per dialect (building it with the values costs more than
+    running it)."""
+    key = (session.get_bind().dialect.name, returning)
+    statement = _INSERTS.get(key)
     if statement is None:
-        statement = _INSERTS[dialect] = insert_for(session, ScheduledJob.__table__) \
-            .on_conflict_do_nothing(index_elements=["id"])
+        statement = insert_for(session, ScheduledJob).on_conflict_do_nothing(
+            index_elements=["id"])
+        if returning:
+            statement = statement.returning(ScheduledJob.__table__.c.id)
+        _INSERTS[key] = statement
     return statement
 
 
@@ -111,13 +114,10 @@ class Scheduler:
             return []
         rows = list(self._queued.values())
         self._queued, self._queued_first = {}, None
-        table = cast(Table, ScheduledJob.__table__)
-        new_ids: set[str] = set()
-        for start in range(0, len(rows), QUEUED_CHUNK):
-            statement = (insert_for(session, table)
-                         .values(rows[start:start + QUEUED_CHUNK])
-                         .on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id))
-            new_ids.update((await session.execute(statement)).scalars())
+        # Many rows to one statement: SQLAlchemy sends them as multi-row INSERTs, within the
+        # backend's limit on parameters, and collects what RETURNING says was new.
+        new_ids = set((await session.execute(_insert_job(session, returning=True), rows))
+                      .scalars())
         new = [row for row in rows if row["id"] in new_ids]
         for row in new:
             if self._loaded and (self._next_due is None or row["due_at"] < self._next_due):
