@@ -262,9 +262,8 @@ class IdentityBatch:
         if row is None:
             return None
         await self._flush_activity_of(row.id)
-        await self.session.execute(
-            update(Membership).where(Membership.id == row.id)
-            .values(status=status, left_at=at, left_reason=reason))
+        await self.session.execute(_CLOSE_PERIOD, {"m_id": row.id, "m_status": status,
+                                                   "m_at": at, "m_reason": reason})
         row.status = status
         return row
 
@@ -353,6 +352,12 @@ class IdentityBatch:
 
 
 _MEMBERSHIPS = cast(Table, Membership.__table__)
+# A period closed (left, kicked, …): built once, on the table (less work than the ORM's).
+_CLOSE_PERIOD = (
+    update(_MEMBERSHIPS).where(_MEMBERSHIPS.c.id == bindparam("m_id"))
+    .values(status=bindparam("m_status"),
+            left_at=bindparam("m_at", type_=_MEMBERSHIPS.c.left_at.type),
+            left_reason=bindparam("m_reason")))
 _PG_ACTIVITY = text("""
     UPDATE memberships AS m
     SET message_count = m.message_count + c.count,

@@ -117,6 +117,8 @@ class Membership(Base):
     __table_args__ = (
         Index("ix_memberships_group_id_person_id", "group_id", "person_id"),
         Index("ix_memberships_person_id", "person_id"),
+        # Who joined a group in a window (the welcome's newcomers, joins per day).
+        Index("ix_memberships_group_id_joined_at", "group_id", "joined_at"),
         # At most one open period per person and group.
         Index("uq_memberships_open_period", "group_id", "person_id", unique=True,
               sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
