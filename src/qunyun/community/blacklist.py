@@ -28,7 +28,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -39,6 +38,7 @@ from qunyun.community.models import Organization, Person, PlatformAccount
 from qunyun.core.errors import Conflict, ErrorCollector, FieldError, InvalidInput, NotFound
 from qunyun.core.i18n import N_
 from qunyun.db.base import Base, BigId, UTCDateTime
+from qunyun.db.dialect import among
 
 MAX_REASON = 500
 REPLACED = "replaced"  # `removed_by` of an entry a newer one for the same person replaced
@@ -156,7 +156,8 @@ async def find_blacklisted(session: AsyncSession, *, org_id: int, person_id: int
         select(BlacklistEntry)
         .join(BlacklistAccount, BlacklistAccount.entry_id == BlacklistEntry.id)
         .where(BlacklistEntry.org_id.in_(sources), BlacklistEntry.shared.is_(True),
-               tuple_(BlacklistAccount.platform, BlacklistAccount.platform_user_id).in_(keys),
+               among(session, BlacklistAccount.platform, BlacklistAccount.platform_user_id,
+                     values=keys),
                _in_force(at))
         .order_by(BlacklistEntry.id.desc()).limit(1))
     return entry

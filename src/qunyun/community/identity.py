@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, event, func, insert, select, text, tuple_, update
+from sqlalchemy import Table, bindparam, event, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState
 
 from qunyun.community.models import Community, Group, Membership, Person, PlatformAccount
 from qunyun.community.roles import MEMBERSHIP_ACTIVE
+from qunyun.db.dialect import among
 
 
 @dataclass(slots=True)
@@ -122,7 +123,8 @@ class IdentityBatch:
         if group_keys:
             rows = await self.session.execute(
                 select(Group).where(Group.org_id == self.org_id,
-                                    tuple_(Group.platform, Group.platform_id).in_(group_keys)))
+                                    among(self.session, Group.platform, Group.platform_id,
+                                          values=group_keys)))
             for group in rows.scalars():
                 self.groups[(group.platform, group.platform_id)] = _group_row(group)
         if user_keys:
@@ -144,7 +146,7 @@ class IdentityBatch:
             rows = await self.session.execute(
                 select(account.platform_user_id, account.person_id)
                 .where(account.org_id == self.org_id, account.platform == platform,
-                       account.platform_user_id.in_(user_ids)))
+                       among(self.session, account.platform_user_id, values=user_ids)))
             for user_id, person_id in rows:
                 self.persons[(platform, user_id)] = person_id
 
@@ -183,7 +185,8 @@ class IdentityBatch:
         rows = await self.session.execute(
             select(m.id, m.group_id, m.person_id, m.role, m.status, m.member_no, m.joined_at,
                    m.message_count, m.seen_before_join)
-            .where(m.person_id.in_(person_ids), m.status == MEMBERSHIP_ACTIVE))
+            .where(among(self.session, m.person_id, values=person_ids),
+                   m.status == MEMBERSHIP_ACTIVE))
         for mid, group_id, person_id, role, status, member_no, joined, count, seen in rows:
             if group_id not in group_ids:
                 continue

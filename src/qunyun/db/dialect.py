@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import text
+import orjson
+from sqlalchemy import ColumnClause, ColumnElement, column, func, literal, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +20,39 @@ def insert_for(session: AsyncSession, target: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def among(session: AsyncSession, *columns: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """`columns IN values`: one column and its values, or several and tuples of theirs.
+
+    On SQLite the values go as one JSON parameter that `json_each` reads. The statement is
+    then the same for any number of values, so neither SQLAlchemy nor SQLite compiles it
+    again, and a key of several columns is found through its index: SQLite reads the whole
+    table for `(a, b) IN (VALUES …)`. Each value is stored as its column's type stores it
+    (dates and times as their text)."""
+    dialect = session.get_bind().dialect
+    if dialect.name != "sqlite":
+        return (columns[0] if len(columns) == 1 else tuple_(*columns)).in_(values)
+    listed = literal(orjson.dumps(_stored(dialect, columns, values)).decode())
+    value: ColumnClause[Any] = column("value")
+    if len(columns) == 1:
+        single: ColumnElement[bool] = columns[0].in_(
+            select(value).select_from(func.json_each(listed)))
+        return single
+    parts = [func.json_extract(value, f"$[{i}]") for i in range(len(columns))]
+    return tuple_(*columns).in_(select(*parts).select_from(func.json_each(listed)))
+
+
+def _stored(dialect: Any, columns: tuple[Any, ...], values: Iterable[Any]) -> list[Any]:
+    """`values` as the database holds them: through each column type's conversion, if any."""
+    converters = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    if len(columns) == 1:
+        convert = converters[0]
+        return [convert(v) for v in values] if convert else list(values)
+    if not any(converters):
+        return list(values)
+    return [[f(v) if f else v for f, v in zip(converters, value, strict=True)]
+            for value in values]
 
 
 async def bulk_insert(session: AsyncSession, table: Any, rows: list[dict[str, Any]], *,

@@ -35,7 +35,7 @@ from qunyun.core.features import (
     MemberInfo,
 )
 from qunyun.core.i18n import gettext
-from qunyun.db.dialect import bulk_insert
+from qunyun.db.dialect import among, bulk_insert
 from qunyun.db.uow import UnitOfWork
 from qunyun.pipeline.identities import platform_keys, resolve_group, resolve_member
 from qunyun.pipeline.messages import message_finder, message_ref
@@ -214,7 +214,7 @@ class Pipeline:
                 rows = await session.scalars(
                     select(EventRecord.external_id)
                     .where(EventRecord.org_id == org_id, EventRecord.platform == platform,
-                           EventRecord.external_id.in_(chunk)))
+                           among(session, EventRecord.external_id, values=chunk)))
                 known.update((platform, i) for i in rows)
         fresh: list[bool] = []
         for event in events:

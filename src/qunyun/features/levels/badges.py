@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qunyun.community.models import Group, Membership
+from qunyun.db.dialect import among
 from qunyun.features.levels.ladder import STREAK_DAYS
 from qunyun.points.models import PointsEntry
 
@@ -32,8 +33,8 @@ async def signins_since(session: AsyncSession, keys: list[Key],
         rows = await session.execute(
             select(PointsEntry.community_id, PointsEntry.person_id, PointsEntry.created_at,
                    PointsEntry.group_id)
-            .where(tuple_(PointsEntry.community_id, PointsEntry.person_id)
-                   .in_(ordered[start:start + CHUNK]),
+            .where(among(session, PointsEntry.community_id, PointsEntry.person_id,
+                         values=ordered[start:start + CHUNK]),
                    PointsEntry.created_at >= since, PointsEntry.reason == SIGNIN))
         for community, person, at, group in rows:
             found.setdefault((community, person), []).append(Signin(at, group))

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, func, insert, literal, select, tuple_, update
+from sqlalchemy import Table, and_, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qunyun.community.models import Membership
 from qunyun.core.features import GroupInfo
-from qunyun.db.dialect import insert_for
+from qunyun.db.dialect import among, insert_for
 from qunyun.features.levels.models import (
     BadgeAward,
     LevelActivity,
@@ -144,7 +144,7 @@ async def inviters_of(session: AsyncSession, membership_ids: list[int]) -> dict[
     for start in range(0, len(ids), CHUNK):
         rows = await session.execute(
             select(Membership.id, Membership.inviter_person_id)
-            .where(Membership.id.in_(ids[start:start + CHUNK]),
+            .where(among(session, Membership.id, values=ids[start:start + CHUNK]),
                    Membership.inviter_person_id.is_not(None)))
         found.update({mid: inviter for mid, inviter in rows if inviter is not None})
     return found
@@ -160,18 +160,21 @@ async def load_states(session: AsyncSession, batch: LevelsBatch,
         levels = await session.execute(
             select(LevelMember.community_id, LevelMember.person_id, LevelMember.level,
                    LevelMember.best_level)
-            .where(tuple_(LevelMember.community_id, LevelMember.person_id).in_(chunk)))
+            .where(among(session, LevelMember.community_id, LevelMember.person_id,
+                         values=chunk)))
         for c, p, level, best in levels:
             found[(c, p)].level, found[(c, p)].best_level = level, best
         points = await session.execute(
             select(PointsBalance.community_id, PointsBalance.person_id,
                    PointsBalance.lifetime_earned)
-            .where(tuple_(PointsBalance.community_id, PointsBalance.person_id).in_(chunk)))
+            .where(among(session, PointsBalance.community_id, PointsBalance.person_id,
+                         values=chunk)))
         for c, p, lifetime in points:
             found[(c, p)].lifetime = lifetime
         badges = await session.execute(
             select(BadgeAward.community_id, BadgeAward.person_id, BadgeAward.badge)
-            .where(tuple_(BadgeAward.community_id, BadgeAward.person_id).in_(chunk)))
+            .where(among(session, BadgeAward.community_id, BadgeAward.person_id,
+                         values=chunk)))
         for c, p, badge in badges:
             found[(c, p)].badges.add(badge)
         batch.states.update(found)
@@ -185,8 +188,8 @@ async def refresh_lifetimes(session: AsyncSession, states: dict[Key, PersonState
         rows = await session.execute(
             select(PointsBalance.community_id, PointsBalance.person_id,
                    PointsBalance.lifetime_earned)
-            .where(tuple_(PointsBalance.community_id, PointsBalance.person_id)
-                   .in_(keys[start:start + CHUNK])))
+            .where(among(session, PointsBalance.community_id, PointsBalance.person_id,
+                         values=keys[start:start + CHUNK])))
         for c, p, lifetime in rows:
             states[(c, p)].lifetime = lifetime
 

@@ -8,11 +8,11 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qunyun.community.models import Membership
-from qunyun.db.dialect import insert_for
+from qunyun.db.dialect import among, insert_for
 from qunyun.features.points.models import PointsHeldInvite, PointsMemory, PointsReaction
 from qunyun.features.points.rules import (
     Award,
@@ -141,7 +141,8 @@ async def load_memories(session: AsyncSession,
             select(PointsMemory.community_id, PointsMemory.person_id,
                    PointsMemory.last_award_at, PointsMemory.recent, PointsMemory.day,
                    PointsMemory.message_points, PointsMemory.reaction_points)
-            .where(tuple_(PointsMemory.community_id, PointsMemory.person_id).in_(chunk)))
+            .where(among(session, PointsMemory.community_id, PointsMemory.person_id,
+                         values=chunk)))
         for community_id, person_id, last, recent, day, messages, reactions in rows:
             found[(community_id, person_id)] = MemberMemory(
                 last, [str(t) for t in recent or []], day, messages, reactions)
@@ -173,8 +174,8 @@ async def claim_reactions(session: AsyncSession, facts: list[ReactionFact]) -> l
         chunk = pairs[start:start + CHUNK]
         rows = await session.execute(
             select(PointsReaction.group_id, PointsReaction.message_id, PointsReaction.reactor_id)
-            .where(tuple_(PointsReaction.group_id, PointsReaction.message_id,
-                          PointsReaction.reactor_id).in_(chunk)))
+            .where(among(session, PointsReaction.group_id, PointsReaction.message_id,
+                         PointsReaction.reactor_id, values=chunk)))
         known.update((g, m, r) for g, m, r in rows)
     fresh = [p for p in pairs if p not in known]
     if fresh:
@@ -194,7 +195,7 @@ async def inviters_of(session: AsyncSession, membership_ids: list[int]) -> dict[
         return {}
     rows = await session.execute(
         select(Membership.id, Membership.inviter_person_id)
-        .where(Membership.id.in_(sorted(set(membership_ids))),
+        .where(among(session, Membership.id, values=sorted(set(membership_ids))),
                Membership.inviter_person_id.is_not(None)))
     return {mid: inviter for mid, inviter in rows if inviter is not None}
 

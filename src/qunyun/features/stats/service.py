@@ -7,11 +7,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qunyun.core.clock import local_day
-from qunyun.db.dialect import bulk_insert, insert_for
+from qunyun.db.dialect import among, bulk_insert, insert_for
 from qunyun.features.stats.models import DailySpeaker, DailyStats
 
 COUNTERS = ("joins", "leaves", "messages", "first_messages")
@@ -54,7 +54,8 @@ async def do_write(session: AsyncSession, acc: StatsAccumulator) -> None:
                            DailySpeaker.day == DailyStats.day)
                     .scalar_subquery())
         await session.execute(update(DailyStats)
-                              .where(tuple_(DailyStats.group_id, DailyStats.day).in_(touched))
+                              .where(among(session, DailyStats.group_id, DailyStats.day,
+                                           values=touched))
                               .values(speakers=distinct))
     acc.counts.clear()
     acc.speakers.clear()
