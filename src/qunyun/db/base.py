@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Dialect, Integer, MetaData, TypeDecorator
@@ -54,8 +55,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def _sqlite_text(value: datetime | None) -> str | None:
-    if value is None:
-        return None
+    return None if value is None else _utc_text(value)
+
+
+@lru_cache(maxsize=4096)  # a batch binds each event's time several times, in several tables
+def _utc_text(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError("naive datetime stored; qunyun stores aware times only")
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")

@@ -116,8 +116,11 @@ class Scheduler:
         self._queued, self._queued_first = {}, None
         # Many rows to one statement: SQLAlchemy sends them as multi-row INSERTs, within the
         # backend's limit on parameters, and collects what RETURNING says was new.
-        new_ids = set((await session.execute(_insert_job(session, returning=True), rows))
-                      .scalars())
+        # One row (the common case: a window's job) as a single statement, which costs
+        # SQLAlchemy less than a batch of one.
+        statement = _insert_job(session, returning=True)
+        written = await session.execute(statement, rows[0] if len(rows) == 1 else rows)
+        new_ids = set(written.scalars())
         new = [row for row in rows if row["id"] in new_ids]
         for row in new:
             if self._loaded and (self._next_due is None or row["due_at"] < self._next_due):
