@@ -7,6 +7,8 @@ from sqlalchemy import select
 
 from qunyun.app.features import builtin_registry
 from qunyun.community.models import Organization
+from qunyun.core import events as E
+from qunyun.core.features import Feature, FeatureContext
 from qunyun.features.moderation import normalize as normalization
 from qunyun.features.stats.models import DailyStats
 from qunyun.pipeline.models import ActionRecord, FeatureFailure
@@ -120,3 +122,24 @@ def test_warm_up_loads_what_features_would_load_on_first_use() -> None:
     registry.warm_up()
     assert jieba.dt.initialized
     assert normalization._tables.cache_info().currsize == 1
+
+
+async def test_each_feature_sees_its_own_settings_and_no_earlier_requests(
+        make_runtime: RuntimeFactory) -> None:
+    seen: list[tuple[str, int, int]] = []
+
+    async def record(ctx: FeatureContext) -> None:
+        seen.append((ctx.settings.prefix, len(ctx.actions), len(ctx.schedules)))
+
+    class RecorderSettings(fakes.EchoSettings):
+        prefix: str = "recorder"
+
+    recorder = Feature(name="recorder", title="Recorder", description="Records its context.",
+                       order=300, events=frozenset({E.MESSAGE_POSTED}),
+                       settings_model=RecorderSettings, handle=record, on_by_default=True)
+    rt, org = await make_runtime(fakes.echo(order=100), fakes.reminder(), recorder)
+    await rt.pipeline.ingest(org, [f.message("u1", "echo hi"), f.message("u1", "remind me")])
+    assert seen == [("recorder", 0, 0), ("recorder", 0, 0)]
+    async with rt.sessions() as session:
+        actions = (await session.scalars(select(ActionRecord))).all()
+    assert [a.feature for a in actions] == ["echo"]

@@ -120,7 +120,10 @@ MessageLookup = Callable[[str], Awaitable[MessageInfo | None]]
 
 @dataclass(slots=True)
 class FeatureContext:
-    """Everything a handler may use. Time is `now` (the event's time, or the job's due time)."""
+    """Everything a handler may use. Time is `now` (the event's time, or the job's due time).
+
+    The pipeline hands one context per event to each feature in turn, with that feature's
+    `settings` and empty `actions` and `schedules`: a handler must not keep it after returning."""
 
     uow: UnitOfWork
     clock: Clock

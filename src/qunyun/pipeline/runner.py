@@ -243,18 +243,23 @@ class Pipeline:
         all_settings = settings.features
         find = message_finder(batch.uow.session, batch.records, len(batch.records) - 1,
                               group.id if group else None)
+        # One context for the event, handed to each feature in turn with that feature's
+        # settings and empty requests (handlers never keep it). The member carries over: a
+        # feature may give the member a number (the gate).
+        ctx = FeatureContext(uow=batch.uow, clock=self.clock, now=event.at, group=info,
+                             member=member, settings=None, event=event,
+                             group_settings=all_settings, find_message=find,
+                             registry=self.registry)
         for feature in self.registry.for_event(event.type):
             feature_settings = all_settings[feature.name]
             if not feature_settings.enabled and not (group is None and feature.outside_groups):
                 continue
-            ctx = FeatureContext(uow=batch.uow, clock=self.clock, now=event.at, group=info,
-                                 member=member, settings=feature_settings, event=event,
-                                 group_settings=all_settings, find_message=find,
-                                 registry=self.registry)
+            ctx.settings = feature_settings
+            if ctx.actions or ctx.schedules:
+                ctx.actions, ctx.schedules = [], []
             if await self._run(batch.uow, feature, feature.handle, ctx, cause) \
                     and (ctx.actions or ctx.schedules):
                 await self._collect(batch.outbox, feature, ctx, cause, group)
-            member = ctx.member  # a feature may give the member a number (the gate)
             if ctx.stopped:
                 break
 
