@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -33,26 +33,25 @@ def among(session: AsyncSession, *columns: Any, values: Iterable[Any]) -> Column
     dialect = session.get_bind().dialect
     if dialect.name != "sqlite":
         return (columns[0] if len(columns) == 1 else tuple_(*columns)).in_(values)
-    listed = literal(orjson.dumps(_stored(dialect, columns, values)).decode())
+    single = len(columns) == 1
+    rows = _converted(dialect, columns, ((v,) for v in values) if single else values)
+    listed = literal(orjson.dumps([r[0] for r in rows] if single else rows).decode())
     value: ColumnClause[Any] = column("value")
-    if len(columns) == 1:
-        single: ColumnElement[bool] = columns[0].in_(
+    if single:
+        one: ColumnElement[bool] = columns[0].in_(
             select(value).select_from(func.json_each(listed)))
-        return single
+        return one
     parts = [func.json_extract(value, f"$[{i}]") for i in range(len(columns))]
     return tuple_(*columns).in_(select(*parts).select_from(func.json_each(listed)))
 
 
-def _stored(dialect: Any, columns: tuple[Any, ...], values: Iterable[Any]) -> list[Any]:
-    """`values` as the database holds them: through each column type's conversion, if any."""
+def _converted(dialect: Any, columns: Sequence[Any],
+               rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
+    """Rows of values for `columns` as the driver is given them: each through its column
+    type's conversion, if it has one (dates and times become text on SQLite)."""
     converters = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-    if len(columns) == 1:
-        convert = converters[0]
-        return [convert(v) for v in values] if convert else list(values)
-    if not any(converters):
-        return list(values)
-    return [[f(v) if f else v for f, v in zip(converters, value, strict=True)]
-            for value in values]
+    return [[convert(v) if convert else v for convert, v in zip(converters, row, strict=True)]
+            for row in rows]
 
 
 async def bulk_insert(session: AsyncSession, table: Any, rows: list[dict[str, Any]], *,
@@ -100,16 +99,10 @@ async def _executemany(session: AsyncSession, table: Any, rows: list[dict[str, A
                        skip_conflicts: bool) -> None:
     """SQLite: the rows straight to the driver's executemany. SQLAlchemy's own executemany
     spends more per row building parameters than SQLite spends inserting it."""
-    dialect = session.get_bind().dialect
     names = list(rows[0])
     columns = [table.c[name] for name in names]
-    converters = [column.type.dialect_impl(dialect).bind_processor(dialect)
-                  for column in columns]
-    values = [[row[name] for name in names] for row in rows]
-    for i, convert in enumerate(converters):
-        if convert is not None:
-            for row_values in values:
-                row_values[i] = convert(row_values[i])
+    values = _converted(session.get_bind().dialect, columns,
+                        ([row[name] for name in names] for row in rows))
     conflict = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
     # Table and column names come from our metadata, never from input.
     statement = (f"INSERT INTO {table.name} ({', '.join(c.name for c in columns)}) "
