@@ -28,12 +28,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime stored; qunyun stores aware times only")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return None if value is None else _aware_utc(value)  # SQLite: see bind_processor
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -60,9 +55,13 @@ def _sqlite_text(value: datetime | None) -> str | None:
 
 @lru_cache(maxsize=4096)  # a batch binds each event's time several times, in several tables
 def _utc_text(value: datetime) -> str:
+    return _aware_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _aware_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("naive datetime stored; qunyun stores aware times only")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.astimezone(UTC)
 
 
 def _sqlite_datetime(value: str | None) -> datetime | None:

@@ -46,11 +46,11 @@ def among(session: AsyncSession, *columns: Any, values: Iterable[Any]) -> Column
 
 
 def _converted(dialect: Any, columns: Sequence[Any],
-               rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
+               rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
     """Rows of values for `columns` as the driver is given them: each through its column
     type's conversion, if it has one (dates and times become text on SQLite)."""
     converters = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-    return [[convert(v) if convert else v for convert, v in zip(converters, row, strict=True)]
+    return [tuple(convert(v) if convert else v for convert, v in zip(converters, row, strict=True))
             for row in rows]
 
 
@@ -108,4 +108,4 @@ async def _executemany(session: AsyncSession, table: Any, rows: list[dict[str, A
     statement = (f"INSERT INTO {table.name} ({', '.join(c.name for c in columns)}) "
                  f"VALUES ({', '.join('?' * len(columns))}){conflict}")
     connection = await session.connection()
-    await connection.exec_driver_sql(statement, [tuple(v) for v in values])
+    await connection.exec_driver_sql(statement, values)

@@ -31,6 +31,7 @@ from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
 Outcome = tuple[Any, list[Any], int, int | None]
+BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"  # how a writer session begins (see `engine._begin`)
 
 
 def _run(connection: sqlite3.Connection, operation: str, parameters: Any) -> Outcome:
@@ -101,9 +102,6 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
                                                           parameters)
                 adapt.writing = operation == BEGIN_IMMEDIATE
             self._rows = collections.deque(self._outcome[1])
-
-
-BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):

@@ -114,10 +114,8 @@ class Scheduler:
             return []
         rows = list(self._queued.values())
         self._queued, self._queued_first = {}, None
-        # Many rows to one statement: SQLAlchemy sends them as multi-row INSERTs, within the
-        # backend's limit on parameters, and collects what RETURNING says was new.
-        # One row (the common case: a window's job) as a single statement, which costs
-        # SQLAlchemy less than a batch of one.
+        # Many rows go as multi-row INSERTs (SQLAlchemy keeps within the backend's limit on
+        # parameters); one row, the common case, as a single statement, which costs less.
         statement = _insert_job(session, returning=True)
         written = await session.execute(statement, rows[0] if len(rows) == 1 else rows)
         new_ids = set(written.scalars())

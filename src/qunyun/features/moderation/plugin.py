@@ -21,7 +21,6 @@ def usage(settings: ModerationSettings, locale: str) -> list[str]:
                     "against you", locale)]
 
 
-
 def warm_up() -> None:
     """Normalization's character tables and the spam classifier's tokenizer."""
     normalize("")
